@@ -1,0 +1,176 @@
+"""Which array library does the arithmetic: NumPy on the CPU or CuPy on an NVIDIA GPU.
+
+Everything above this module writes `xp = get_array_module(x)` (or `xp = backend.xp()`) and then calls
+`xp.exp`, `xp.matmul`, ... so that one code path serves both libraries (the DeZero/Chainer habit).
+
+The backend in use is chosen, in order of precedence, by
+  1. `use("numpy" | "cupy")` (the CLIs call it for `--backend`),
+  2. the environment variable STYLEGAN_NP_BACKEND,
+  3. the default, "numpy".
+
+CuPy is imported lazily: `import cupy` can succeed on a machine without a GPU and only the first array
+fails, so we also ask the CUDA runtime whether a device is visible and say clearly which of the two is
+missing.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .errors import UserError
+
+BACKENDS = ("numpy", "cupy")
+ENV_VAR = "STYLEGAN_NP_BACKEND"
+
+_current: str | None = None  # resolved lazily so the environment variable is read at first use
+_cupy = None                 # the cupy module once imported and checked
+
+
+def cupy_status() -> str | None:
+    """None when CuPy is installed and a GPU is visible, else a one-line reason that says what to do."""
+    try:
+        import cupy  # noqa: F401  (imported for its side effect of being importable)
+    except ImportError:
+        return ("CuPy is not installed: install the build for your CUDA version, "
+                "`pip install cupy-cuda12x` or `pip install cupy-cuda13x`, or use --backend numpy")
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDARuntimeError, or a missing driver library
+        return (f"CuPy is installed but no GPU is visible ({type(exc).__name__}: {exc}); "
+                "check the NVIDIA driver and CUDA_VISIBLE_DEVICES, or use --backend numpy")
+    if count == 0:
+        return "CuPy is installed but no GPU is visible; check the NVIDIA driver, or use --backend numpy"
+    return None
+
+
+def cupy_available() -> bool:
+    """True when the CuPy backend can be used here (tests use this to skip GPU cases)."""
+    return cupy_status() is None
+
+
+def _import_cupy():
+    global _cupy
+    if _cupy is None:
+        reason = cupy_status()
+        if reason is not None:
+            raise UserError(reason)
+        import cupy
+        _cupy = cupy
+    return _cupy
+
+
+def module(name: str):
+    """The array module for a backend name ("numpy" or "cupy")."""
+    if name == "numpy":
+        return np
+    if name == "cupy":
+        return _import_cupy()
+    raise UserError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
+
+
+def use(name: str) -> None:
+    """Make `name` the backend for new tensors, parameters and random numbers."""
+    module(name)  # validates the name and, for CuPy, that a GPU is there
+    global _current
+    _current = name
+
+
+def current() -> str:
+    """The name of the backend in use."""
+    global _current
+    if _current is None:
+        name = os.environ.get(ENV_VAR, "numpy").strip().lower() or "numpy"
+        if name not in BACKENDS:
+            raise UserError(f"{ENV_VAR}={name!r} is not a backend: set it to numpy or cupy")
+        use(name)
+    return _current
+
+
+def xp():
+    """The array module of the backend in use."""
+    return module(current())
+
+
+class using:
+    """Context manager: `with using("cupy"): ...` switches the backend for a block, then restores it."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self.previous = current()
+        use(self.name)
+        return module(self.name)
+
+    def __exit__(self, *exc):
+        use(self.previous)
+        return False
+
+
+def get_array_module(x):
+    """numpy or cupy, whichever owns the array `x` (a Tensor's data, or a raw array)."""
+    x = getattr(x, "data", x)
+    if _cupy is not None and isinstance(x, _cupy.ndarray):
+        return _cupy
+    return np
+
+
+def backend_of(x) -> str:
+    """"numpy" or "cupy", whichever owns the array `x`."""
+    return "cupy" if get_array_module(x) is not np else "numpy"
+
+
+def to_backend(array, name: str | None = None):
+    """A copy (or the same array, if already there) of `array` on backend `name` (default: current)."""
+    name = name or current()
+    if name == "numpy":
+        if get_array_module(array) is not np:
+            return array.get()
+        return np.asarray(array)
+    cp = module("cupy")
+    return cp.asarray(array)
+
+
+def to_numpy(array):
+    """A NumPy copy of a NumPy or CuPy array (for saving, plotting and metrics)."""
+    return to_backend(array, "numpy")
+
+
+def synchronize() -> None:
+    """Wait for queued GPU work (needed before reading a clock); nothing to do on NumPy."""
+    if _cupy is not None:
+        _cupy.cuda.get_current_stream().synchronize()
+
+
+# --- random numbers --------------------------------------------------------------------------
+# One generator per backend, so that a seed gives the same stream every run.  Training code that
+# must resume exactly draws from a generator derived from (seed, step) instead: see `generator`.
+_generators: dict = {}
+
+
+def generator(seed=None, name: str | None = None):
+    """A new random Generator on backend `name` (default: current), seeded by `seed` (int or tuple)."""
+    name = name or current()
+    if name == "numpy":
+        return np.random.default_rng(seed)
+    cp = module("cupy")
+    # CuPy's Generator takes an int seed; fold a tuple seed into one through NumPy's SeedSequence.
+    if seed is not None and not isinstance(seed, int):
+        seed = int(np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)[0] >> 1)
+    return cp.random.default_rng(seed)
+
+
+def rng(name: str | None = None):
+    """The global random Generator of backend `name` (default: current); reseed it with `seed`."""
+    name = name or current()
+    if name not in _generators:
+        _generators[name] = generator(None, name)
+    return _generators[name]
+
+
+def seed(value: int) -> None:
+    """Seed the global generators of NumPy and, when it can be used, CuPy."""
+    _generators["numpy"] = generator(value, "numpy")
+    if _cupy is not None or (current() == "cupy"):
+        _generators["cupy"] = generator(value, "cupy")

@@ -1,0 +1,208 @@
+"""Convolution as matrix multiplication (im2col), its transpose, and depthwise FIR filtering (blur).
+
+Layouts: images NCHW, conv weights (out_channels, in_channels / groups, kh, kw) as in PyTorch.
+
+im2col gathers, for every output pixel, the kh*kw*C input numbers its kernel sees into a column, so
+that the convolution becomes one matrix product: (O, C*kh*kw) @ (C*kh*kw, N*Ho*Wo).  col2im is its
+adjoint: it adds every column entry back onto the pixel it came from.  Both loop only over the kh*kw
+kernel taps (9 for a 3x3 kernel), never over pixels.
+
+Three Functions close the algebra under differentiation (each one's backward uses the other two):
+  Conv2d(x, W)                   y   = conv(x, W)
+  Conv2dGradInput(gy, W)         gx  = conv^T(gy, W)        (the transposed, "upsampling" convolution)
+  Conv2dGradWeight(x, gy)        gW  = sum over pixels of gy x patches
+Each is linear in each argument, which is why the gradient of each is again one of the three.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..backend import get_array_module
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _output_size(size, k, stride, padding):
+    return (size + 2 * padding - k) // stride + 1
+
+
+def im2col(x, kh, kw, stride=1, padding=0):
+    """Columns of kernel patches: (N, C, H, W) -> (C, kh, kw, N, Ho, Wo)."""
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    ho, wo = _output_size(h, kh, stride, padding), _output_size(w, kw, stride, padding)
+    if padding:
+        x = xp.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    col = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            # Tap (i, j) of every patch is the input shifted by (i, j), sampled every `stride` pixels.
+            col[:, i, j] = x[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride].transpose(1, 0, 2, 3)
+    return col
+
+
+def col2im(col, x_shape, stride=1, padding=0):
+    """The adjoint of im2col: add each column entry back onto its source pixel -> (N, C, H, W)."""
+    xp = get_array_module(col)
+    n, c, h, w = x_shape
+    _, kh, kw, _, ho, wo = col.shape
+    x = xp.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=col.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            x[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride] += col[:, i, j].transpose(1, 0, 2, 3)
+    return x[:, :, padding:padding + h, padding:padding + w]
+
+
+class _ConvFunction(Function):
+    """Shared settings of the three convolution Functions."""
+
+    def __init__(self, stride=1, padding=0, groups=1):
+        self.stride, self.padding, self.groups = stride, padding, groups
+
+    def settings(self):
+        return dict(stride=self.stride, padding=self.padding, groups=self.groups)
+
+
+class Conv2d(_ConvFunction):
+    def forward(self, x, w):
+        xp = self.xp_of(x)
+        n, c, h, wd = x.shape
+        o, cg, kh, kw = w.shape
+        g = self.groups
+        col = im2col(x, kh, kw, self.stride, self.padding)
+        ho, wo = col.shape[-2:]
+        col = col.reshape(g, cg * kh * kw, n * ho * wo)
+        y = xp.matmul(w.reshape(g, o // g, cg * kh * kw), col)           # (G, O/G, N*Ho*Wo)
+        return xp.ascontiguousarray(y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
+
+    def backward(self, gy):
+        x, w = self.inputs
+        gx = Conv2dGradInput(x.shape, **self.settings())(gy, w) if self.needs_input_grad[0] else None
+        gw = Conv2dGradWeight(w.shape, **self.settings())(x, gy) if self.needs_input_grad[1] else None
+        return gx, gw
+
+
+class Conv2dGradInput(_ConvFunction):
+    """gx = conv^T(gy, W): the gradient of a convolution with respect to its input.  As a layer of
+    its own this is the transposed convolution, which upsamples when stride > 1."""
+
+    def __init__(self, x_shape, **settings):
+        super().__init__(**settings)
+        self.x_shape = tuple(x_shape)
+
+    def forward(self, gy, w):
+        xp = self.xp_of(gy)
+        n, _, ho, wo = gy.shape
+        o, cg, kh, kw = w.shape
+        g = self.groups
+        gy_mat = gy.transpose(1, 0, 2, 3).reshape(g, o // g, n * ho * wo)
+        w_mat = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)    # (G, C/G*kh*kw, O/G)
+        gcol = xp.matmul(w_mat, gy_mat).reshape(cg * g, kh, kw, n, ho, wo)
+        return col2im(gcol, self.x_shape, self.stride, self.padding)
+
+    def backward(self, ggx):
+        gy, w = self.inputs
+        g_gy = conv2d(ggx, w, **self.settings()) if self.needs_input_grad[0] else None
+        g_w = Conv2dGradWeight(w.shape, **self.settings())(ggx, gy) if self.needs_input_grad[1] else None
+        return g_gy, g_w
+
+
+class Conv2dGradWeight(_ConvFunction):
+    """gW = sum over batch and pixels of (upstream gradient) x (input patch)."""
+
+    def __init__(self, w_shape, **settings):
+        super().__init__(**settings)
+        self.w_shape = tuple(w_shape)
+
+    def forward(self, x, gy):
+        xp = self.xp_of(x)
+        o, cg, kh, kw = self.w_shape
+        g = self.groups
+        n, _, ho, wo = gy.shape
+        col = im2col(x, kh, kw, self.stride, self.padding).reshape(g, cg * kh * kw, n * ho * wo)
+        gy_mat = gy.transpose(1, 0, 2, 3).reshape(g, o // g, n * ho * wo)
+        return xp.matmul(gy_mat, col.transpose(0, 2, 1)).reshape(self.w_shape)
+
+    def backward(self, ggw):
+        x, gy = self.inputs
+        g_x = Conv2dGradInput(x.shape, **self.settings())(gy, ggw) if self.needs_input_grad[0] else None
+        g_gy = conv2d(x, ggw, **self.settings()) if self.needs_input_grad[1] else None
+        return g_x, g_gy
+
+
+def _check_conv_shapes(x, w, groups, what):
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"{what}: input must be (N, C, H, W) and weight 4-D, got {x.shape} and {w.shape}")
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, groups=1):
+    """2-D cross-correlation (what deep learning calls convolution), weight (O, C/groups, kh, kw)."""
+    _check_conv_shapes(x, weight, groups, "conv2d")
+    if x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
+        raise ValueError(f"conv2d: input has {x.shape[1]} channels but weight {weight.shape} with "
+                         f"groups={groups} expects {weight.shape[1] * groups}")
+    y = Conv2d(stride, padding, groups)(x, weight)
+    return y if bias is None else y + bias.reshape((1, -1, 1, 1))
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1):
+    """Transposed convolution, weight (C_in, C_out/groups, kh, kw) as in PyTorch: the adjoint of
+    conv2d with that weight, so each input pixel paints a weighted copy of the kernel, `stride`
+    pixels apart.  Output size (H - 1) * stride - 2 * padding + kh + output_padding."""
+    _check_conv_shapes(x, weight, groups, "conv_transpose2d")
+    if x.shape[1] != weight.shape[0]:
+        raise ValueError(f"conv_transpose2d: input has {x.shape[1]} channels, weight expects {weight.shape[0]}")
+    n, _, h, w = x.shape
+    _, cg, kh, kw = weight.shape
+    out_shape = (n, cg * groups, (h - 1) * stride - 2 * padding + kh + output_padding,
+                 (w - 1) * stride - 2 * padding + kw + output_padding)
+    y = Conv2dGradInput(out_shape, stride=stride, padding=padding, groups=groups)(x, weight)
+    return y if bias is None else y + bias.reshape((1, -1, 1, 1))
+
+
+class FIRFilter2d(Function):
+    """Depthwise filtering of every channel with one fixed 2-D kernel (stride 1): the blur in
+    StyleGAN's up- and down-sampling layers.  The kernel is a constant, not learned.
+
+    The adjoint of correlating with k and padding p is correlating with k flipped and padding k-1-p,
+    so the backward is the same Function with the flipped kernel."""
+
+    def __init__(self, kernel, padding):
+        self.kernel = np.asarray(kernel, dtype=np.float64)
+        self.padding = _pair(padding)
+        kh, kw = self.kernel.shape
+        if not (0 <= self.padding[0] <= kh - 1 and 0 <= self.padding[1] <= kw - 1):
+            raise ValueError(f"fir_filter2d: padding must lie between 0 and kernel size - 1, got {padding}")
+
+    def forward(self, x):
+        xp = self.xp_of(x)
+        kh, kw = self.kernel.shape
+        ph, pw = self.padding
+        xpad = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+        ho, wo = xpad.shape[2] - kh + 1, xpad.shape[3] - kw + 1
+        y = xp.zeros(x.shape[:2] + (ho, wo), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                if self.kernel[i, j] != 0:
+                    y += float(self.kernel[i, j]) * xpad[:, :, i:i + ho, j:j + wo]
+        return y
+
+    def backward(self, gy):
+        kh, kw = self.kernel.shape
+        flipped = self.kernel[::-1, ::-1]
+        return FIRFilter2d(flipped, (kh - 1 - self.padding[0], kw - 1 - self.padding[1]))(gy)
+
+
+def fir_filter2d(x, kernel, padding=0):
+    return FIRFilter2d(kernel, padding)(x)
+
+
+def blur(x, taps=(1, 2, 1)):
+    """StyleGAN's blur: the separable binomial filter taps x taps, normalised to sum 1, 'same' size."""
+    taps = np.asarray(taps, dtype=np.float64)
+    kernel = np.outer(taps, taps)
+    return fir_filter2d(x, kernel / kernel.sum(), padding=len(taps) // 2)
+
