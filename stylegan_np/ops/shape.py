@@ -221,7 +221,7 @@ def tile(x, reps):
     """numpy.tile: the whole array `reps[i]` times along axis i (a new axis before, broadcast, merge)."""
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
     reps = (1,) * (x.ndim - len(reps)) + reps
-    y = x
+    y = reshape(x, (1,) * (len(reps) - x.ndim) + x.shape)  # numpy.tile adds leading axes too
     for axis, r in enumerate(reps):
         if r == 1:
             continue

@@ -1,0 +1,178 @@
+"""Layers with equalized learning rate, and the small layers StyleGAN and ProGAN are made of.
+
+Equalized learning rate (ProGAN, section 4.1): weights are stored as N(0, 1) / lr_mul and multiplied
+at run time by  c = gain * lr_mul / sqrt(fan_in)  (He's constant).  The scale sits inside the graph,
+so Adam — which normalises each parameter's step by its own gradient scale — sees parameters of equal
+dynamic range and every layer learns at the same speed.  lr_mul < 1 (StyleGAN's mapping network uses
+0.01) slows a layer down: its stored weight is large, its effective weight the same, its step 100x
+smaller in effect.  Biases are stored unscaled and multiplied by lr_mul.  This follows NVlabs/stylegan
+(`get_weight`: init_std = 1/lrmul, runtime_coef = he_std * lrmul).
+"""
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..autograd import get_default_dtype
+from ..ops import (blur, concat, conv2d, conv_transpose2d, instance_norm, leaky_relu, mean,
+                   randn, relu, reshape, sqrt, tanh, tile)
+from .module import Module, Parameter
+
+LRELU_GAIN = math.sqrt(2.0)  # keeps the activations' second moment through a leaky ReLU (He et al.)
+
+
+def activate(x, activation):
+    """Apply a named activation: 'lrelu' is leaky ReLU(0.2) times sqrt(2) (as in StyleGAN), 'relu',
+    'tanh', or None for linear."""
+    if activation is None or activation == "linear":
+        return x
+    if activation == "lrelu":
+        return leaky_relu(x, 0.2) * LRELU_GAIN
+    if activation == "relu":
+        return relu(x)
+    if activation == "tanh":
+        return tanh(x)
+    raise ValueError(f"unknown activation {activation!r}: use 'lrelu', 'relu', 'tanh' or None")
+
+
+def _normal(shape, std):
+    return backend.rng().standard_normal(shape, dtype=get_default_dtype()) * std
+
+
+def _full(shape, value):
+    return backend.xp().full(shape, value, dtype=get_default_dtype())
+
+
+class Linear(Module):
+    """y = x @ (c W)^T + lr_mul * b, with W (out, in) stored N(0, 1)/lr_mul when equalized.
+
+    With equalized=False the weight is stored already scaled (plain He initialisation), the way most
+    frameworks do it; chapter 3 compares the two."""
+
+    def __init__(self, in_features, out_features, bias=True, lr_mul=1.0, gain=1.0, bias_init=0.0,
+                 activation=None, equalized=True):
+        super().__init__()
+        he_std = gain / math.sqrt(in_features)
+        init_std, self.w_scale = (1.0 / lr_mul, he_std * lr_mul) if equalized else (he_std / lr_mul, lr_mul)
+        self.weight = Parameter(_normal((out_features, in_features), init_std))
+        self.bias = Parameter(_full((out_features,), bias_init / lr_mul)) if bias else None
+        self.lr_mul, self.activation = lr_mul, activation
+        self.in_features, self.out_features = in_features, out_features
+
+    def forward(self, x):
+        y = x @ (self.weight * self.w_scale).T
+        if self.bias is not None:
+            y = y + self.bias * self.lr_mul
+        return activate(y, self.activation)
+
+
+class Conv2d(Module):
+    """Equalized-LR 2-D convolution, 'same' padding by default; weight (out, in/groups, k, k)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=None, groups=1,
+                 bias=True, lr_mul=1.0, gain=1.0, activation=None, equalized=True):
+        super().__init__()
+        fan_in = in_channels // groups * kernel_size * kernel_size
+        he_std = gain / math.sqrt(fan_in)
+        init_std, self.w_scale = (1.0 / lr_mul, he_std * lr_mul) if equalized else (he_std / lr_mul, lr_mul)
+        self.weight = Parameter(_normal((out_channels, in_channels // groups, kernel_size, kernel_size), init_std))
+        self.bias = Parameter(_full((out_channels,), 0.0)) if bias else None
+        self.stride, self.groups = stride, groups
+        self.padding = kernel_size // 2 if padding is None else padding
+        self.lr_mul, self.activation = lr_mul, activation
+
+    def forward(self, x):
+        y = conv2d(x, self.weight * self.w_scale, stride=self.stride, padding=self.padding, groups=self.groups)
+        if self.bias is not None:
+            y = y + reshape(self.bias * self.lr_mul, (1, -1, 1, 1))
+        return activate(y, self.activation)
+
+
+class ConvTranspose2d(Module):
+    """Equalized-LR transposed convolution (DCGAN's upsampling layer); weight (in, out, k, k).
+    fan_in counts the in_channels * k * k weights each input pixel spreads, as NVlabs does."""
+
+    def __init__(self, in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=True,
+                 gain=1.0, activation=None, equalized=True):
+        super().__init__()
+        he_std = gain / math.sqrt(in_channels * kernel_size * kernel_size)
+        init_std, self.w_scale = (1.0, he_std) if equalized else (he_std, 1.0)
+        self.weight = Parameter(_normal((in_channels, out_channels, kernel_size, kernel_size), init_std))
+        self.bias = Parameter(_full((out_channels,), 0.0)) if bias else None
+        self.stride, self.padding, self.activation = stride, padding, activation
+
+    def forward(self, x):
+        y = conv_transpose2d(x, self.weight * self.w_scale, stride=self.stride, padding=self.padding)
+        if self.bias is not None:
+            y = y + reshape(self.bias, (1, -1, 1, 1))
+        return activate(y, self.activation)
+
+
+class NoiseInjection(Module):
+    """x + s_c * n, with one N(0, 1) noise map n per sample shared by all channels and a learned
+    per-channel scale s initialised to 0 (StyleGAN, section 3.2, 'B' in figure 1)."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.weight = Parameter(_full((channels,), 0.0))
+
+    def forward(self, x, noise=None, rng=None):
+        if noise is None:
+            n, _, h, w = x.shape
+            noise = randn(n, 1, h, w, dtype=x.dtype, rng=rng)
+        return x + reshape(self.weight, (1, -1, 1, 1)) * noise
+
+
+class AdaIN(Module):
+    """Adaptive instance normalisation (StyleGAN eq. 1): AdaIN(x, y) = y_s * (x - mu(x)) / sigma(x) + y_b,
+    with the style y = (y_s, y_b) an affine transform of w ('A' in figure 1).  The y_s bias starts at 1
+    so that a fresh layer passes normalised features through unchanged."""
+
+    def __init__(self, w_dim, channels):
+        super().__init__()
+        self.channels = channels
+        self.style = Linear(w_dim, 2 * channels, gain=1.0)
+        self.style.bias.data[:channels] = 1.0
+
+    def forward(self, x, w):
+        style = self.style(w)
+        c = self.channels
+        scale = reshape(style[:, :c], (-1, c, 1, 1))
+        shift = reshape(style[:, c:], (-1, c, 1, 1))
+        return instance_norm(x) * scale + shift
+
+
+class MinibatchStddev(Module):
+    """Append the average standard deviation of features across a group of samples as extra feature
+    maps (ProGAN section 3), so D can see when G produces too little variety.
+
+    Samples are grouped as in NVlabs: sample i belongs to group i % (N / G)."""
+
+    def __init__(self, group_size=4, num_features=1, eps=1e-8):
+        super().__init__()
+        self.group_size, self.num_features, self.eps = group_size, num_features, eps
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        g = min(self.group_size, n)
+        if n % g:
+            raise ValueError(f"minibatch stddev: batch {n} is not divisible by the group size {g}")
+        f = self.num_features
+        y = reshape(x, (g, n // g, f, c // f, h, w))
+        y = y - mean(y, axis=0, keepdims=True)                       # deviation from the group mean
+        y = sqrt(mean(y * y, axis=0) + self.eps)                     # std over the group: (M, F, C/F, H, W)
+        y = mean(y, axis=(2, 3, 4))                                  # one number per group and feature
+        y = tile(reshape(y, (n // g, f, 1, 1)), (g, 1, h, w))        # back to every sample and pixel
+        return concat([x, y], axis=1)
+
+
+class Blur(Module):
+    """The [1, 2, 1] binomial low-pass filter StyleGAN applies after upsampling and before
+    downsampling (section 2, following Zhang 2019), to suppress aliasing."""
+
+    def __init__(self, taps=(1, 2, 1)):
+        super().__init__()
+        self.taps = tuple(taps)
+
+    def forward(self, x):
+        return blur(x, self.taps)
