@@ -1,0 +1,47 @@
+"""A DCGAN-style convolutional GAN (Radford et al. 2016): transposed convolutions upsample in G,
+strided convolutions downsample in D, leaky ReLUs.
+
+Two departures from the paper, both for a from-scratch engine on small data: batch norm is replaced
+by pixel norm in G (ProGAN's normaliser; no running statistics to carry between train and eval), and
+layers use equalized learning rate, which keeps Adam stable without careful initialisation."""
+from __future__ import annotations
+
+from .. import nn
+from ..ops import pixel_norm, reshape, tanh
+from .widths import channels_at, check_resolution, resolutions
+
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, resolution=32, z_dim=128, channels=3, fmap_base=2048, fmap_max=256):
+        super().__init__()
+        check_resolution(resolution, 8)
+        self.z_dim, self.resolution = z_dim, resolution
+        ch = [channels_at(r, fmap_base, fmap_max) for r in resolutions(resolution)]
+        self.c4 = ch[0]
+        self.project = nn.Linear(z_dim, ch[0] * 16, activation="lrelu")
+        self.ups = nn.ModuleList(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1, activation="lrelu")
+                                 for a, b in zip(ch, ch[1:]))
+        self.to_rgb = nn.Conv2d(ch[-1], channels, 3)
+
+    def forward(self, z):
+        x = pixel_norm(reshape(self.project(z), (z.shape[0], self.c4, 4, 4)))
+        for up in self.ups:
+            x = pixel_norm(up(x))
+        return tanh(self.to_rgb(x))
+
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(self, resolution=32, channels=3, fmap_base=2048, fmap_max=256):
+        super().__init__()
+        check_resolution(resolution, 8)
+        ch = [channels_at(r, fmap_base, fmap_max) for r in reversed(resolutions(resolution))]
+        self.from_rgb = nn.Conv2d(channels, ch[0], 3, activation="lrelu")
+        self.downs = nn.ModuleList(nn.Conv2d(a, b, 4, stride=2, padding=1, activation="lrelu")
+                                   for a, b in zip(ch, ch[1:]))
+        self.out = nn.Linear(ch[-1] * 16, 1)
+
+    def forward(self, img):
+        x = self.from_rgb(img)
+        for down in self.downs:
+            x = down(x)
+        return self.out(reshape(x, (x.shape[0], -1)))
