@@ -134,6 +134,8 @@ def to_backend(array, name: str | None = None):
 
 def to_numpy(array):
     """A NumPy copy of a NumPy or CuPy array (for saving, plotting and metrics)."""
+    if get_array_module(array) is np:
+        return np.array(array)  # a copy here too, as from the GPU: never an alias of a live parameter
     return to_backend(array, "numpy")
 
 
