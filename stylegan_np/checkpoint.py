@@ -84,7 +84,7 @@ def load(path) -> Checkpoint:
                 state = dict(scalars)
                 state.update({k[len(prefix):]: data[k] for k in data.files if k.startswith(prefix)})
                 ckpt.optimizers[name] = state
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, json.JSONDecodeError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, json.JSONDecodeError) as exc:
         raise UserError(f"{path} is not a readable stylegan_np checkpoint ({type(exc).__name__}); "
                         "resume from an earlier one") from None
     return ckpt
