@@ -29,7 +29,7 @@ def r1_penalty(d_real, reals, gamma: float = 10.0):
     """(gamma/2) * mean over the batch of ||dD(x)/dx||^2, differentiable with respect to D's weights.
     `reals` must be the leaf Tensor (requires_grad=True) that produced `d_real`."""
     g, = grad(sum(d_real), [reals], create_graph=True)
-    return mean(sum(g * g, axis=(1, 2, 3))) * (gamma * 0.5)
+    return mean(sum(g * g, axis=tuple(range(1, g.ndim)))) * (gamma * 0.5)
 
 
 def d_wgan_gp(D, reals, fakes, *, alpha=1.0, gp_lambda=10.0, drift=1e-3, rng=None):

@@ -1,0 +1,115 @@
+"""Training configuration: one dataclass, presets for laptop and GPU sizes, per-model defaults.
+
+Precedence: explicit command-line values > preset > model defaults > the dataclass defaults.
+Every field has the paper's value where a paper gives one, unless a preset says otherwise (and
+then the preset's comment says why)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from ..errors import UserError
+
+MODELS = ("gan", "dcgan", "progan", "stylegan")
+
+
+@dataclass
+class TrainConfig:
+    model: str = "stylegan"
+    data: str = "toyfaces"            # toyfaces | fashion-mnist | ring | grid | a folder of images
+    preset: str = "tiny"
+    resolution: int = 16
+    kimg: float = 20.0                # real images shown, in thousands
+    batch: int = 32
+    seed: int = 0
+    backend: str = "numpy"
+    out: str = ""
+    # optimisation (StyleGAN: Adam lr 1e-3..3e-3, betas (0, 0.99), eps 1e-8)
+    lr: float = 2e-3
+    beta1: float = 0.0
+    beta2: float = 0.99
+    # sizes
+    z_dim: int = 128
+    w_dim: int = 128
+    fmap_base: int = 512
+    fmap_max: int = 64
+    mapping_layers: int = 8
+    mapping_lr_mul: float = 0.01
+    hidden: int = 128                 # vanilla GAN MLP width
+    # progressive growing (ProGAN/StyleGAN)
+    progressive: bool = True
+    start_res: int = 4
+    phase_kimg: float = 3.0           # images per fade-in and per stabilisation phase
+    # losses and regularisers
+    r1_gamma: float = 1.0             # StyleGAN: 10 (FFHQ); small data at low resolution needs less
+    r1_interval: int = 4              # lazy R1: every k-th D step, scaled by k (StyleGAN2); 1 = every step
+    gp_lambda: float = 10.0           # WGAN-GP (ProGAN)
+    drift: float = 1e-3               # ProGAN's drift penalty epsilon
+    mixing_prob: float = 0.9          # style mixing regularisation probability
+    ema_kimg: float = 1.0             # generator EMA half-life (StyleGAN: 10 kimg on long runs)
+    w_avg_beta: float = 0.995
+    use_mapping: bool = True
+    use_noise: bool = True
+    use_const: bool = True
+    use_blur: bool = True
+    # data options
+    mirror: bool = False
+    fashion_mnist_path: str = ""
+    # reporting
+    tick_kimg: float = 0.5            # progress/log line interval
+    snapshot_kimg: float = 2.0        # sample grid (and SWD) interval
+    checkpoint_kimg: float = 5.0
+    keep_checkpoints: int = 3
+    swd_images: int = 512             # images per side for the sliced Wasserstein distance; 0 = off
+    grid_size: int = 8                # the sample grid is grid_size x grid_size
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+# Presets.  "tiny" is the README's default: a StyleGAN on 16x16 toy faces that finishes in about
+# ten minutes on a 2-core laptop CPU (see docs in README.md for what it printed).  Widths follow the
+# PyTorch orientation run in shared/bench/BENCH.md: a quarter of bench32's (64/64/32 channels).
+PRESETS = {
+    "tiny": dict(resolution=16, batch=32, kimg=20.0, z_dim=128, w_dim=128, fmap_base=512, fmap_max=64,
+                 lr=2e-3, phase_kimg=3.0, r1_gamma=1.0, r1_interval=4, ema_kimg=1.0,
+                 snapshot_kimg=2.0, checkpoint_kimg=5.0, swd_images=512),
+    "small": dict(resolution=32, batch=32, kimg=120.0, z_dim=256, w_dim=256, fmap_base=1024, fmap_max=128,
+                  lr=2e-3, phase_kimg=10.0, r1_gamma=1.0, r1_interval=4, ema_kimg=3.0,
+                  snapshot_kimg=5.0, checkpoint_kimg=10.0, swd_images=1024),
+    "gpu": dict(resolution=32, batch=64, kimg=500.0, z_dim=256, w_dim=256, fmap_base=2048, fmap_max=256,
+                lr=2e-3, phase_kimg=40.0, r1_gamma=1.0, r1_interval=4, ema_kimg=10.0,
+                snapshot_kimg=20.0, checkpoint_kimg=50.0, swd_images=2048, tick_kimg=4.0),
+}
+
+# Per-model values that differ from the StyleGAN defaults above.
+MODEL_DEFAULTS = {
+    "gan": dict(progressive=False, lr=1e-3, beta1=0.5, beta2=0.99, z_dim=16, ema_kimg=0.0, r1_gamma=0.0),
+    "dcgan": dict(progressive=False, lr=1e-3, beta1=0.0, beta2=0.99, r1_gamma=1.0, ema_kimg=1.0),
+    "progan": dict(lr=1e-3, ema_kimg=1.0),
+    "stylegan": dict(),
+}
+
+
+def build_config(model="stylegan", preset="tiny", **overrides) -> TrainConfig:
+    """A TrainConfig from the model's defaults, the preset, then explicit overrides (None = unset)."""
+    if model not in MODELS:
+        raise UserError(f"unknown model {model!r}: choose one of {', '.join(MODELS)}")
+    if preset not in PRESETS:
+        raise UserError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    values = dict(model=model, preset=preset)
+    values.update(PRESETS[preset])
+    values.update(MODEL_DEFAULTS[model])
+    if overrides.get("data") in ("ring", "grid"):
+        # 2-D toy data: a small MLP GAN trains in seconds; the image sizes do not apply.
+        values.update(dict(resolution=4, kimg=50.0, batch=128, snapshot_kimg=5.0, swd_images=0,
+                           checkpoint_kimg=25.0, tick_kimg=2.5))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    cfg = TrainConfig(**values)
+    if cfg.data in ("ring", "grid") and cfg.model != "gan":
+        raise UserError(f"--data {cfg.data} is 2-D points: train it with --model gan")
+    return cfg
