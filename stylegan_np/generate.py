@@ -82,8 +82,14 @@ class Drawer:
         return backend.generator((self.noise_seed, offset))
 
     def synth(self, ws, noise_offset=0):
+        """Images for per-layer w's, with one noise map per layer shared by the whole batch (as NVlabs
+        draws its figures, randomize_noise=False): an image does not depend on the batch it is drawn
+        in, so a mixing cell matches its sources and psi = 0 is one picture for every seed."""
+        rng = self.noise_rng(noise_offset)
+        noise = [Tensor(rng.standard_normal((1, 1, r, r), dtype=ws[0].dtype))
+                 for r in (4 * 2 ** (k // 2) for k in range(len(ws)))]
         with no_grad():
-            return backend.to_numpy(self.G.synthesis(ws, rng=self.noise_rng(noise_offset)).data)
+            return backend.to_numpy(self.G.synthesis(ws, noise=noise).data)
 
     def save(self, images_or_picture, name, rows=None, cols=None):
         path = os.path.join(self.out, name)
