@@ -34,8 +34,10 @@ def parse_seeds(text):
     seeds = []
     try:
         for part in text.split(","):
-            a, _, b = part.partition("-")
-            seeds.extend(range(int(a), int(b) + 1) if b else [int(a)])
+            a, dash, b = part.partition("-")
+            if dash and int(b) < int(a):
+                raise ValueError("a reversed range")
+            seeds.extend(range(int(a), int(b) + 1) if dash else [int(a)])
     except ValueError:
         raise UserError(f"--seeds {text!r}: use numbers and ranges like 0-7,12") from None
     return seeds
