@@ -176,7 +176,7 @@ class Trainer:
 
     def _nan_message(self, name, value):
         where = self.last_checkpoint or "none was written yet"
-        return (f"{name} became {value} at {self.nimg / 1000:.2f} kimg, so training stopped; the last good "
+        return (f"{name} became {value} at {self.nimg / 1000:.3f} kimg, so training stopped; the last good "
                 f"checkpoint is {where} — resume from it with a lower --lr or a larger --r1-gamma")
 
     # -- outputs --

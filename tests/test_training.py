@@ -1,0 +1,169 @@
+"""The training loop: schedule, exact resume, Ctrl-C, NaN handling, CLI errors, and short runs that
+show each model learns (the vanilla GAN covers all modes; StyleGAN lowers SWD)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import stylegan_np as sg
+from stylegan_np import backend
+from stylegan_np.errors import UserError
+from stylegan_np.training import Trainer, build_config, resolution_and_alpha
+
+# A StyleGAN small enough to train a few steps in well under a second.
+MICRO = dict(resolution=8, batch=4, z_dim=8, w_dim=8, fmap_base=32, fmap_max=8, mapping_layers=2,
+             phase_kimg=0.008, swd_images=0, snapshot_kimg=100, checkpoint_kimg=100, tick_kimg=0.008,
+             r1_interval=2, grid_size=2)
+
+
+@pytest.mark.parametrize("nimg, expected", [
+    (0, (4, 1.0)), (2999, (4, 1.0)),            # phase 0: 4x4 stabilises
+    (3000, (8, 0.0)), (4500, (8, 0.5)),         # phase 1: 8x8 fades in linearly
+    (6000, (8, 1.0)), (8999, (8, 1.0)),         # phase 2: 8x8 stabilises
+    (9000, (16, 0.0)), (10500, (16, 0.5)),      # phase 3: 16x16 fades in
+    (12000, (16, 1.0)), (10 ** 7, (16, 1.0)),   # then stays at the top resolution
+])
+def test_progressive_schedule(nimg, expected):
+    assert resolution_and_alpha(nimg, 16, 4, phase_kimg=3.0) == expected
+
+
+def test_schedule_without_growing():
+    assert resolution_and_alpha(0, 32, 4, 3.0, progressive=False) == (32, 1.0)
+
+
+def _states(trainer):
+    """Every number a run's future depends on: weights, buffers, optimizer state, counters."""
+    out = {}
+    for name, module in trainer.task.modules().items():
+        out.update({f"{name}/{k}": backend.to_numpy(v) for k, v in module.state_dict().items()})
+    for name, opt in trainer.task.optimizers().items():
+        for k, v in opt.state_dict().items():
+            out[f"opt{name}/{k}"] = backend.to_numpy(v) if hasattr(v, "shape") else v
+    out["step"], out["nimg"] = trainer.step, trainer.nimg
+    return out
+
+
+def _assert_same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert np.array_equal(a[k], b[k]), f"{k} differs after resume"
+
+
+def test_resume_is_exact(xp, tmp_path):
+    """N steps + checkpoint + resume + N steps == 2N steps, bit for bit (growth, fade-in, lazy R1,
+    style mixing and the EMA all happen inside the window)."""
+    micro = dict(MICRO, phase_kimg=0.016)     # 4x4 until 16 images, 8x8 fades in over images 16..32
+    cfg_full = build_config("stylegan", "tiny", kimg=0.048, out=str(tmp_path / "full"), backend=backend.current(), **micro)
+    full = Trainer(cfg_full, quiet=True)
+    full.run()
+
+    cfg_half = build_config("stylegan", "tiny", kimg=0.024, out=str(tmp_path / "half"), backend=backend.current(), **micro)
+    Trainer(cfg_half, quiet=True).run()
+    cfg_more = build_config("stylegan", "tiny", kimg=0.048, backend=backend.current())
+    resumed = Trainer(cfg_more, resume=str(tmp_path / "half"), quiet=True)
+    assert resumed.nimg == 24 and resumed.step == 6
+    resumed.run()
+    assert resolution_and_alpha(24, 8, 4, 0.016) == (8, 0.5)   # the resume point lies mid-fade-in
+    _assert_same(_states(full), _states(resumed))
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path, monkeypatch):
+    cfg = build_config("stylegan", "tiny", kimg=0.032, out=str(tmp_path / "run"), **MICRO)
+    trainer = Trainer(cfg, quiet=True)
+    real_step = trainer.task.train_step
+
+    def interrupt_at_third(*args, **kwargs):
+        if trainer.step == 3:
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(trainer.task, "train_step", interrupt_at_third)
+    with pytest.raises(SystemExit) as stop:
+        trainer.run()
+    assert stop.value.code == 130
+    saved = sorted(os.listdir(tmp_path / "run" / "checkpoints"))
+    assert saved == ["ckpt-000000012.npz"]          # 3 steps of 4 images
+    resumed = Trainer(build_config("stylegan", "tiny", kimg=0.032), resume=str(tmp_path / "run"), quiet=True)
+    assert resumed.step == 3
+    assert resumed.run()["kimg"] == 0.032
+
+
+def test_nan_loss_stops_with_a_message(tmp_path, monkeypatch):
+    cfg = build_config("stylegan", "tiny", kimg=0.032, out=str(tmp_path / "run"), checkpoint_kimg=0.008,
+                       **{k: v for k, v in MICRO.items() if k != "checkpoint_kimg"})
+    trainer = Trainer(cfg, quiet=True)
+    real_step = trainer.task.train_step
+
+    def nan_at_fourth(*args, **kwargs):
+        stats = real_step(*args, **kwargs)
+        if trainer.step == 3:
+            stats["loss_d"] = sg.Tensor(np.array(np.nan, dtype=np.float32))
+        return stats
+
+    monkeypatch.setattr(trainer.task, "train_step", nan_at_fourth)
+    with pytest.raises(UserError, match=r"loss_d became nan .* last good checkpoint is .*ckpt-000000008\.npz"):
+        trainer.run()
+    # nothing was saved after the bad step
+    assert sorted(os.listdir(tmp_path / "run" / "checkpoints"))[-1] == "ckpt-000000008.npz"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--resolution", "48"], "power of two"),
+    (["--data", "/no/such/folder"], "no/such/folder"),
+    (["--model", "progan", "--data", "ring"], "--model gan"),
+    (["--resume", "/no/such/run"], "no such run folder"),
+])
+def test_cli_errors_are_one_line(argv, message, capsys, tmp_path):
+    from stylegan_np import train
+    from stylegan_np.cli import run_main
+    with pytest.raises(SystemExit) as stop:
+        run_main(train.main, argv + ["--out", str(tmp_path / "x"), "--quiet"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err
+
+
+@pytest.mark.skipif(backend.cupy_available(), reason="checks the message shown where CuPy is missing")
+def test_cli_cupy_missing_message(capsys, tmp_path):
+    from stylegan_np import train
+    from stylegan_np.cli import run_main
+    with pytest.raises(SystemExit):
+        run_main(train.main, ["--backend", "cupy", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert "cupy-cuda12x" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan", "progan", "stylegan"])
+def test_every_model_runs_and_writes_its_outputs(model, tmp_path):
+    sizes = dict(MICRO, resolution=8, kimg=0.016, snapshot_kimg=0.008, swd_images=16)
+    cfg = build_config(model, "tiny", out=str(tmp_path / model), **sizes)
+    result = Trainer(cfg, quiet=True).run()
+    run = tmp_path / model
+    for name in ("config.json", "log.jsonl", "reals.png", "fakes-final.png", "G_ema-final.npz"):
+        assert (run / name).is_file(), name
+    assert any(name.startswith("fakes-") for name in os.listdir(run / "samples"))
+    lines = [json.loads(line) for line in open(run / "log.jsonl")]
+    assert any("loss_d" in line for line in lines) and any("swd" in line for line in lines)
+    assert np.isfinite(result["swd"])
+
+
+@pytest.mark.slow
+def test_vanilla_gan_covers_all_modes_of_the_ring(tmp_path):
+    """The 8-mode ring: a non-saturating MLP GAN with R1-free Adam(0.5, 0.99) finds every mode."""
+    cfg = build_config("gan", "tiny", data="ring", kimg=40, out=str(tmp_path / "ring"), snapshot_kimg=40)
+    result = Trainer(cfg, quiet=True).run()
+    assert result["modes"] == 8
+    assert result["high_quality"] > 0.5
+
+
+@pytest.mark.slow
+def test_tiny_stylegan_lowers_swd(tmp_path):
+    """A few thousand images at 8x8 move SWD well below its value at initialisation."""
+    cfg = build_config("stylegan", "tiny", resolution=8, kimg=3.0, progressive=False, batch=16,
+                       fmap_base=128, fmap_max=32, z_dim=32, w_dim=32, swd_images=256,
+                       snapshot_kimg=100, checkpoint_kimg=100, out=str(tmp_path / "sg"))
+    trainer = Trainer(cfg, quiet=True)
+    result = trainer.run()
+    initial = trainer.history[0]["swd"]
+    assert result["swd"] < 0.5 * initial, (initial, result["swd"])
