@@ -236,6 +236,7 @@ def _topological_order(roots):
     A depth-first search with an explicit stack: post-order lists every tensor after its inputs;
     reversed, it lists every tensor before its inputs, which is the order backward needs.
     """
+    ### BEGIN SOLUTION ch01_topological_order: list every tensor reachable from roots before its inputs (roots first), using an explicit stack, not recursion
     visited, post_order = set(), []
     stack = [(root, False) for root in roots]
     while stack:
@@ -251,6 +252,7 @@ def _topological_order(roots):
             stack.extend((x, False) for x in tensor.creator.inputs
                          if x.requires_grad and id(x) not in visited)
     return post_order[::-1]
+    ### END SOLUTION
 
 
 def _run_backward(roots, root_grads, create_graph=False, targets=None):

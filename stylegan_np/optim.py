@@ -102,6 +102,7 @@ class Adam(Optimizer):
         self.eps = eps
 
     def update(self, i, p, g):
+        ### BEGIN SOLUTION ch03_adam: Kingma & Ba, algorithm 1: update the moments m and v in place, bias-correct with this parameter's count, step p.data
         xp = backend.get_array_module(p.data)
         m = self._buffer(i, "m", p.data)
         v = self._buffer(i, "v", p.data)
@@ -114,3 +115,4 @@ class Adam(Optimizer):
         denom = xp.sqrt(v / (1 - self.beta2 ** t))
         denom += self.eps
         p.data -= step_size * (m / denom)
+        ### END SOLUTION

@@ -59,8 +59,10 @@ class ProgressiveDiscriminator(nn.Module):
         if i > 0:
             x = self.blocks[i - 1](x)
             if alpha < 1.0:
+                ### BEGIN SOLUTION ch06_fade_in: blend fromRGB of the pooled image (the old path) with the new block's output
                 old = self.from_rgb[i - 1](avg_pool2d(img))
                 x = lerp(old, x, alpha)
+                ### END SOLUTION
         for j in range(i - 2, -1, -1):
             x = self.blocks[j](x)
         if self.mbstd is not None:

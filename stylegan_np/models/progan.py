@@ -45,5 +45,7 @@ class ProGANGenerator(nn.Module):
             x = pixel_norm(conv_b(pixel_norm(conv_a(x))))
         image = self.to_rgb[i](x)
         if i > 0 and alpha < 1.0:
+            ### BEGIN SOLUTION ch06_fade_in: blend the upsampled toRGB of the previous resolution's features with the new image
             image = lerp(upsample_nearest(self.to_rgb[i - 1](previous)), image, alpha)
+            ### END SOLUTION
         return image

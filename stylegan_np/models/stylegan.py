@@ -31,7 +31,9 @@ class MappingNetwork(nn.Module):
         self.net = nn.Sequential(*[nn.Linear(a, b, lr_mul=lr_mul, activation="lrelu") for a, b in zip(dims, dims[1:])])
 
     def forward(self, z):
+        ### BEGIN SOLUTION ch07_mapping: pixel-normalise z, then run the dense layers
         return self.net(pixel_norm(z))
+        ### END SOLUTION
 
 
 class StyledLayer(nn.Module):
@@ -108,9 +110,11 @@ class StyleGANGenerator(nn.Module):
 
     def update_w_avg(self, w):
         """Track the centre of mass of W: w_avg <- lerp(mean of the batch's w, w_avg, beta)."""
+        ### BEGIN SOLUTION ch08_w_avg: w_avg <- beta * w_avg + (1 - beta) * (batch mean of w), outside the graph
         with no_grad():
             batch_mean = w.data.mean(axis=0)
             self.w_avg.data = batch_mean + (self.w_avg.data - batch_mean) * self.w_avg_beta
+        ### END SOLUTION
 
     def styles(self, z, res=None, *, z_mix=None, crossover=None, psi=1.0, cutoff=None, track_w_avg=False):
         """The per-layer list of w's for latents z (N, z_dim).
@@ -124,12 +128,16 @@ class StyleGANGenerator(nn.Module):
             self.update_w_avg(w)
         ws = [w] * n_layers
         if z_mix is not None and crossover is not None:
+            ### BEGIN SOLUTION ch08_style_mixing: layers before `crossover` read w = f(z), the rest w2 = f(z_mix)
             w2 = self.map(z_mix)
             ws = [w if i < crossover else w2 for i in range(n_layers)]
+            ### END SOLUTION
         if psi != 1.0:
+            ### BEGIN SOLUTION ch08_truncation: w' = lerp(w_avg, w, psi) on the layers before `cutoff` (all layers if cutoff is None)
             w_avg = broadcast_to(reshape(self.w_avg, (1, -1)), w.shape)
             cut = n_layers if cutoff is None else cutoff
             ws = [lerp(w_avg, wi, psi) if i < cut else wi for i, wi in enumerate(ws)]
+            ### END SOLUTION
         return ws
 
     # -- W to image --
@@ -153,7 +161,9 @@ class StyleGANGenerator(nn.Module):
             x = self.layers[2 * k + 1](x, ws[2 * k + 1], layer_noise[2 * k + 1], rng)
         image = self.to_rgb[i](x)
         if i > 0 and alpha < 1.0:
+            ### BEGIN SOLUTION ch06_fade_in: blend the upsampled toRGB of the previous resolution's features with the new image
             image = lerp(upsample_nearest(self.to_rgb[i - 1](previous)), image, alpha)
+            ### END SOLUTION
         return image
 
     def forward(self, z, res=None, alpha: float = 1.0, *, noise=None, rng=None, **style_options):

@@ -60,10 +60,12 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, x):
+        ### BEGIN SOLUTION ch03_equalized_linear: y = x @ (w_scale * W)^T + lr_mul * b, then the activation
         y = x @ (self.weight * self.w_scale).T
         if self.bias is not None:
             y = y + self.bias * self.lr_mul
         return activate(y, self.activation)
+        ### END SOLUTION
 
 
 class Conv2d(Module):
@@ -117,10 +119,12 @@ class NoiseInjection(Module):
         self.weight = Parameter(_full((channels,), 0.0))
 
     def forward(self, x, noise=None, rng=None):
+        ### BEGIN SOLUTION ch07_noise_injection: draw (N, 1, H, W) N(0, 1) noise if none is given; add it scaled by the per-channel weight
         if noise is None:
             n, _, h, w = x.shape
             noise = randn(n, 1, h, w, dtype=x.dtype, rng=rng)
         return x + reshape(self.weight, (1, -1, 1, 1)) * noise
+        ### END SOLUTION
 
 
 class AdaIN(Module):
@@ -135,11 +139,13 @@ class AdaIN(Module):
         self.style.bias.data[:channels] = 1.0
 
     def forward(self, x, w):
+        ### BEGIN SOLUTION ch07_adain: style = A(w) split into scale and shift (N, C, 1, 1); instance_norm(x) * scale + shift
         style = self.style(w)
         c = self.channels
         scale = reshape(style[:, :c], (-1, c, 1, 1))
         shift = reshape(style[:, c:], (-1, c, 1, 1))
         return instance_norm(x) * scale + shift
+        ### END SOLUTION
 
 
 class MinibatchStddev(Module):
@@ -153,6 +159,7 @@ class MinibatchStddev(Module):
         self.group_size, self.num_features, self.eps = group_size, num_features, eps
 
     def forward(self, x):
+        ### BEGIN SOLUTION ch06_minibatch_stddev: group samples (sample i in group i % M), std over each group, average over features and pixels, tile and concatenate as a new channel
         n, c, h, w = x.shape
         g = min(self.group_size, n)
         if n % g:
@@ -164,6 +171,7 @@ class MinibatchStddev(Module):
         y = mean(y, axis=(2, 3, 4))                                  # one number per group and feature
         y = tile(reshape(y, (n // g, f, 1, 1)), (g, 1, h, w))        # back to every sample and pixel
         return concat([x, y], axis=1)
+        ### END SOLUTION
 
 
 class Blur(Module):

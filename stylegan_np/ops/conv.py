@@ -31,6 +31,7 @@ def _output_size(size, k, stride, padding):
 
 def im2col(x, kh, kw, stride=1, padding=0):
     """Columns of kernel patches: (N, C, H, W) -> (C, kh, kw, N, Ho, Wo)."""
+    ### BEGIN SOLUTION ch02_im2col: gather every kernel tap (i, j) of the padded input, sampled every `stride` pixels, into col[:, i, j]
     xp = get_array_module(x)
     n, c, h, w = x.shape
     ho, wo = _output_size(h, kh, stride, padding), _output_size(w, kw, stride, padding)
@@ -42,10 +43,12 @@ def im2col(x, kh, kw, stride=1, padding=0):
             # Tap (i, j) of every patch is the input shifted by (i, j), sampled every `stride` pixels.
             col[:, i, j] = x[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride].transpose(1, 0, 2, 3)
     return col
+    ### END SOLUTION
 
 
 def col2im(col, x_shape, stride=1, padding=0):
     """The adjoint of im2col: add each column entry back onto its source pixel -> (N, C, H, W)."""
+    ### BEGIN SOLUTION ch02_col2im: the adjoint of im2col: add every column entry back onto the padded input pixel it came from, then crop the padding
     xp = get_array_module(col)
     n, c, h, w = x_shape
     _, kh, kw, _, ho, wo = col.shape
@@ -54,6 +57,7 @@ def col2im(col, x_shape, stride=1, padding=0):
         for j in range(kw):
             x[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride] += col[:, i, j].transpose(1, 0, 2, 3)
     return x[:, :, padding:padding + h, padding:padding + w]
+    ### END SOLUTION
 
 
 # --- the fast path: stride 1, one group, channels-last "flat shift" -----------------------------
@@ -160,10 +164,12 @@ class Conv2d(_ConvFunction):
         return xp.ascontiguousarray(y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
 
     def backward(self, gy):
+        ### BEGIN SOLUTION ch03_conv_backward: gx = Conv2dGradInput(x.shape, ...)(gy, w), gW = Conv2dGradWeight(w.shape, ...)(x, gy), each only if needed
         x, w = self.inputs
         gx = Conv2dGradInput(x.shape, **self.settings())(gy, w) if self.needs_input_grad[0] else None
         gw = Conv2dGradWeight(w.shape, **self.settings())(x, gy) if self.needs_input_grad[1] else None
         return gx, gw
+        ### END SOLUTION
 
 
 class Conv2dGradInput(_ConvFunction):
@@ -244,6 +250,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     """Transposed convolution, weight (C_in, C_out/groups, kh, kw) as in PyTorch: the adjoint of
     conv2d with that weight, so each input pixel paints a weighted copy of the kernel, `stride`
     pixels apart.  Output size (H - 1) * stride - 2 * padding + kh + output_padding."""
+    ### BEGIN SOLUTION ch05_conv_transpose: the adjoint of conv2d: output size (H - 1) * stride - 2 * padding + k + output_padding, computed with Conv2dGradInput
     _check_conv_shapes(x, weight, groups, "conv_transpose2d")
     if x.shape[1] != weight.shape[0]:
         raise ValueError(f"conv_transpose2d: input has {x.shape[1]} channels, weight expects {weight.shape[0]}")
@@ -253,6 +260,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
                  (w - 1) * stride - 2 * padding + kw + output_padding)
     y = Conv2dGradInput(out_shape, stride=stride, padding=padding, groups=groups)(x, weight)
     return y if bias is None else y + bias.reshape((1, -1, 1, 1))
+    ### END SOLUTION
 
 
 class FIRFilter2d(Function):

@@ -41,10 +41,12 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
+        ### BEGIN SOLUTION ch01_mul_backward: return the gradients of a * b with respect to a and b, each summed back to its input's shape with sum_to
         a, b = self.inputs
         ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
         return ga, gb
+        ### END SOLUTION
 
 
 class Div(Function):
@@ -88,7 +90,9 @@ class Exp(Function):
         return self.xp_of(x).exp(x)
 
     def backward(self, gy):
+        ### BEGIN SOLUTION ch01_exp_log_backward: d/dx exp(x) = exp(x): reuse self.output
         return gy * self.output  # d/dx e^x = e^x
+        ### END SOLUTION
 
 
 class Log(Function):
@@ -96,8 +100,10 @@ class Log(Function):
         return self.xp_of(x).log(x)
 
     def backward(self, gy):
+        ### BEGIN SOLUTION ch01_exp_log_backward: d/dx log(x) = 1 / x
         x, = self.inputs
         return gy / x
+        ### END SOLUTION
 
 
 class Sqrt(Function):

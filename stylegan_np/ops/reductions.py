@@ -26,9 +26,11 @@ class Sum(Function):
 
     def backward(self, gy):
         # Every summed element received the same upstream gradient: restore the reduced axes, broadcast.
+        ### BEGIN SOLUTION ch01_sum_backward: every summed element receives the upstream gradient: restore the reduced axes (reshape), then broadcast_to x's shape
         x, = self.inputs
         axes = _normalize_axes(self.axis, x.ndim)
         return broadcast_to(reshape(gy, _keepdims_shape(x.shape, axes)), x.shape)
+        ### END SOLUTION
 
 
 class Max(Function):

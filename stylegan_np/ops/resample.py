@@ -15,10 +15,12 @@ from .shape import broadcast_to, reshape
 
 def upsample_nearest(x, factor: int = 2):
     """(N, C, H, W) -> (N, C, fH, fW), each pixel copied into an f x f block."""
+    ### BEGIN SOLUTION ch05_upsample_nearest: copy each pixel into a factor x factor block with reshape and broadcast_to (no new Function needed)
     n, c, h, w = x.shape
     y = reshape(x, (n, c, h, 1, w, 1))
     y = broadcast_to(y, (n, c, h, factor, w, factor))
     return reshape(y, (n, c, h * factor, w * factor))
+    ### END SOLUTION
 
 
 def avg_pool2d(x, factor: int = 2):
