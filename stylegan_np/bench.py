@@ -1,0 +1,115 @@
+"""python -m stylegan_np.bench — time one StyleGAN training iteration (bench32, shared/bench/BENCH.md).
+
+The iteration: a D step on G(z).detach() with the non-saturating logistic loss plus R1 (gamma 10,
+every step — a gradient of a gradient), Adam(1e-3, betas (0, 0.99)); then a G step.  StyleGAN G and D
+at 32x32, batch 32, float32, widths {4: 256, 8: 256, 16: 128, 32: 64, 64: 32}.  5 warm-up
+iterations, then the median of 20 (the GPU is synchronised before each clock reading).
+
+Prints one JSON line per configuration, with the fields BENCH.md lists, so that the numbers can be
+put side by side with torch_ref.py's from the same machine and run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+
+import numpy as np
+
+from . import backend, losses
+from .autograd import Tensor, no_grad
+from .cli import add_backend_argument, run_main
+from .models import ProgressiveDiscriminator, StyleGANGenerator
+from .ops import randn
+from .optim import Adam
+
+
+def build(res, seed=0):
+    """bench32's G and D (BENCH.md): z = w = 256, fmap_base 2048, fmap_max 256, no blur (the peer has
+    none).  Our G has the paper's extra styled layer on the 4x4 constant, which costs no convolution."""
+    backend.seed(seed)
+    G = StyleGANGenerator(res, z_dim=256, w_dim=256, fmap_base=2048, fmap_max=256, use_blur=False)
+    D = ProgressiveDiscriminator(res, fmap_base=2048, fmap_max=256, use_blur=False)
+    return G, D
+
+
+def make_iteration(G, D, batch, res, r1_gamma, rng):
+    opt_g = Adam(G.parameters(), lr=1e-3, betas=(0.0, 0.99), eps=1e-8)
+    opt_d = Adam(D.parameters(), lr=1e-3, betas=(0.0, 0.99), eps=1e-8)
+    real = randn(batch, 3, res, res, rng=rng)
+
+    def iteration():
+        with no_grad():
+            fake = G(randn(batch, 256, rng=rng), rng=rng)
+        reals = Tensor(real.data, requires_grad=r1_gamma > 0)
+        d_real = D(reals)
+        loss = losses.d_logistic(d_real, D(fake))
+        if r1_gamma > 0:
+            loss = loss + losses.r1_penalty(d_real, reals, r1_gamma)
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+        D.requires_grad_(False)
+        g_loss = losses.g_nonsaturating(D(G(randn(batch, 256, rng=rng), rng=rng)))
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        D.requires_grad_(True)
+
+    return iteration
+
+
+def peak_memory_bytes(name):
+    if name == "cupy":
+        pool = backend.module("cupy").get_default_memory_pool()
+        return int(pool.total_bytes())
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024   # Linux reports KiB
+
+
+def measure(name, res, batch, iters=20, warmup=5, r1=10.0, seed=0):
+    backend.use(name)
+    G, D = build(res, seed)
+    rng = backend.generator(seed)
+    iteration = make_iteration(G, D, batch, res, r1, rng)
+    for _ in range(warmup):
+        iteration()
+    backend.synchronize()
+    times = []
+    for _ in range(iters):
+        t = time.perf_counter()
+        iteration()
+        backend.synchronize()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    median = times[len(times) // 2]
+    device = platform.processor() or platform.machine()
+    if name == "cupy":
+        cp = backend.module("cupy")
+        device = cp.cuda.runtime.getDeviceProperties(cp.cuda.Device().id)["name"].decode()
+    return {"impl": "stylegan_np", "backend": name, "device": device, "threads": os.cpu_count(),
+            "res": res, "batch": batch, "r1": r1, "iter_s_median": median, "iter_s_min": times[0],
+            "img_per_s": batch / median, "peak_memory_bytes": peak_memory_bytes(name),
+            "params": G.num_parameters() + D.num_parameters()}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m stylegan_np.bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_backend_argument(p)
+    p.add_argument("--res", type=int, nargs="+", default=[32], help="resolutions (default 32)")
+    p.add_argument("--batch", type=int, nargs="+", default=[32], help="batch sizes (default 32)")
+    p.add_argument("--iters", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--r1", type=float, default=10.0, help="R1 gamma, applied every D step (0 = off)")
+    args = p.parse_args(argv)
+    for res in args.res:
+        for batch in args.batch:
+            print(json.dumps(measure(args.backend, res, batch, args.iters, args.warmup, args.r1)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
