@@ -193,6 +193,8 @@ class Function:
     def __call__(self, *inputs):
         like = next((x for x in inputs if isinstance(x, Tensor)), None)
         inputs = tuple(as_tensor(x, like) for x in inputs)
+        if backend._cupy is not None:
+            inputs = _on_one_backend(inputs)
         output = Tensor(self.forward(*(x.data for x in inputs)))
         if _grad_enabled and any(x.requires_grad for x in inputs):
             self.inputs = inputs
@@ -226,6 +228,23 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     if like is not None and np.isscalar(x):
         return Tensor(like.xp.asarray(x, dtype=like.dtype))
     return Tensor(x)
+
+
+def _on_one_backend(inputs):
+    """Mixing a GPU tensor with a NumPy constant (a mask, a kernel made on the host) moves the
+    constant to the GPU; a NumPy tensor that needs a gradient is a mistake worth stopping for."""
+    cupy = backend._cupy
+    if not any(isinstance(x.data, cupy.ndarray) for x in inputs):
+        return inputs
+    moved = []
+    for x in inputs:
+        if isinstance(x.data, np.ndarray) or np.isscalar(x.data):
+            if x.requires_grad:
+                raise TypeError("an operation mixes CuPy and NumPy tensors that need gradients: move the "
+                                "NumPy one with .to('cupy') or Module.to('cupy')")
+            x = Tensor(cupy.asarray(x.data))
+        moved.append(x)
+    return tuple(moved)
 
 
 # --- reverse-mode differentiation ------------------------------------------------------------

@@ -275,6 +275,8 @@ def minimum(a, b):
 def where(condition, a, b):
     condition = condition.data if isinstance(condition, Tensor) else condition
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    if like is not None:
+        condition = like.xp.asarray(condition)   # a host mask with GPU data moves to the GPU
     return Where(condition)(as_tensor(a, like), as_tensor(b, like))
 
 

@@ -172,10 +172,16 @@ def sum_to(x, shape):
 
 
 def getitem(x, index):
-    if isinstance(index, Tensor):
-        index = index.data
-    if isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    xp = x.xp if isinstance(x, Tensor) else None
+
+    def plain(i):
+        """Tensor indices become arrays; host index arrays follow GPU data onto the GPU."""
+        i = i.data if isinstance(i, Tensor) else i
+        if xp is not None and hasattr(i, "shape") and not isinstance(i, xp.ndarray):
+            i = xp.asarray(i)
+        return i
+
+    index = tuple(plain(i) for i in index) if isinstance(index, tuple) else plain(index)
     return GetItem(index)(x)
 
 
