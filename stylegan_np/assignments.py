@@ -1,14 +1,12 @@
 """python -m stylegan_np.assignments — make the student version of the book from the reference code.
 
 The reference solution is the library itself.  Code a student writes is marked in place, in
-nbgrader's convention:
+nbgrader's convention: a comment line "### BEGIN SOLUTION <task>: <hint>" opens a region (task names
+look like ch06_fade_in) and a comment line "### END SOLUTION" closes it.
 
-        ### BEGIN SOLUTION ch06_fade_in: blend the old and new images with alpha
-        return a * (1 - t) + b * t
-        ### END SOLUTION
-
-`build OUTDIR --chapters 1-8` copies the project to OUTDIR with every marked region of the chosen
-chapters (or `--tasks`) replaced by a stub that raises NotImplementedError naming the task, so one
+`build OUTDIR --chapters 1-8` copies the project to OUTDIR with the body of every marked region of
+the chosen chapters (or `--tasks`) replaced by a stub that raises NotImplementedError naming the task;
+the marker lines stay, so the student sees where to write and `list` works in the copy too.  One
 source of truth serves both versions.  Each task's grading tests in chapters/chNN_*/ carry a pytest
 marker with the task's name:  `pytest chapters/ch06_progan -m ch06_fade_in`.
 
@@ -89,19 +87,19 @@ def tasks(root: Path | None = None):
 
 
 def stub(region: Region) -> list[str]:
-    """The lines that replace a removed region: a TODO and a raise naming the task."""
+    """The lines that replace a removed region's body: a TODO and a raise naming the task."""
     chapter, _, name = region.task.partition("_")
     message = f"{chapter} task {name}: {region.hint}".replace('"', "'")
-    return [f"{region.indent}# TODO {chapter} task {name} (see chapters/): {region.hint}",
+    return [f"{region.indent}# TODO {chapter} task {name} (see chapters/): write your code here",
             f'{region.indent}raise NotImplementedError("{message}")']
 
 
 def strip_regions(text: str, regions, removed) -> str:
-    """`text` with every region whose task is in `removed` replaced by its stub."""
+    """`text` with the body of every region whose task is in `removed` replaced by its stub."""
     lines = text.split("\n")
     for region in sorted(regions, key=lambda r: r.begin, reverse=True):
         if region.task in removed:
-            lines[region.begin:region.end + 1] = stub(region)
+            lines[region.begin + 1:region.end] = stub(region)
     return "\n".join(lines)
 
 
