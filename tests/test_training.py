@@ -1,5 +1,5 @@
-"""The training loop: schedule, exact resume, Ctrl-C, NaN handling, CLI errors, and short runs that
-show each model learns (the vanilla GAN covers all modes; StyleGAN lowers SWD)."""
+"""The training loop: schedule, exact resume, Ctrl-C, NaN handling, CLI errors, and short runs: every
+model trains and writes its outputs, and a tiny StyleGAN lowers SWD well below its initial value."""
 import json
 import os
 
@@ -146,15 +146,6 @@ def test_every_model_runs_and_writes_its_outputs(model, tmp_path):
     lines = [json.loads(line) for line in open(run / "log.jsonl")]
     assert any("loss_d" in line for line in lines) and any("swd" in line for line in lines)
     assert np.isfinite(result["swd"])
-
-
-@pytest.mark.slow
-def test_vanilla_gan_covers_all_modes_of_the_ring(tmp_path):
-    """The 8-mode ring: a non-saturating MLP GAN with R1-free Adam(0.5, 0.99) finds every mode."""
-    cfg = build_config("gan", "tiny", data="ring", kimg=40, out=str(tmp_path / "ring"), snapshot_kimg=40)
-    result = Trainer(cfg, quiet=True).run()
-    assert result["modes"] == 8
-    assert result["high_quality"] > 0.5
 
 
 @pytest.mark.slow
