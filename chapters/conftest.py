@@ -16,10 +16,9 @@ This file is self-contained on purpose: the student version of the book has no t
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from stylegan_np import assignments, backend
+from stylegan_np import assignments
 
 _STUB = re.compile(r'NotImplementedError\("(ch\d\d) task (\w+):')
 
@@ -41,24 +40,4 @@ def pytest_configure(config):
                                            f"(python -m pytest chapters -m {task})")
 
 
-BACKEND_PARAMS = [
-    pytest.param("numpy", id="numpy"),
-    pytest.param("cupy", id="cupy", marks=[
-        pytest.mark.gpu,
-        pytest.mark.skipif(not backend.cupy_available(), reason=str(backend.cupy_status())),
-    ]),
-]
-
-
-@pytest.fixture(params=BACKEND_PARAMS)
-def xp(request):
-    """The array module of the backend under test (numpy or cupy), made current for the test."""
-    with backend.using(request.param) as module:
-        backend.seed(0)
-        yield module
-
-
-@pytest.fixture
-def rng():
-    """A host NumPy generator for test data (moved to the backend with xp.asarray)."""
-    return np.random.default_rng(1234)
+from stylegan_np.testing import BACKEND_PARAMS, rng, xp  # noqa: E402,F401  (the shared fixtures)
