@@ -13,3 +13,7 @@ from .errors import UserError
 from .ops import *  # noqa: F401,F403  (the functional interface: sg.conv2d, sg.mean, ...)
 
 __version__ = "0.1.0"
+
+# The rest of the library, so that `import stylegan_np as sg` gives sg.nn, sg.models, sg.data, ...
+# (the command-line programs train, generate, bench and assignments are imported when run).
+from . import checkpoint, data, gradcheck, images, losses, metrics, models, nn, optim  # noqa: E402,F401
