@@ -29,3 +29,14 @@ def xp(request):
 def rng():
     """A host NumPy generator for test data (moved to the backend with xp.asarray)."""
     return np.random.default_rng(1234)
+
+
+def host(t):
+    """A NumPy copy of a Tensor's data or of a raw array, from either backend (for assertions)."""
+    return backend.to_numpy(getattr(t, "data", t))
+
+
+def T(xp, array, requires_grad=False):
+    """A float64 Tensor on the backend under test, from anything np.array accepts."""
+    from .autograd import Tensor
+    return Tensor(xp.asarray(np.array(array, dtype=np.float64)), requires_grad=requires_grad)

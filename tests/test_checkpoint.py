@@ -11,10 +11,7 @@ import stylegan_np.nn as nn
 import stylegan_np.optim as optim
 from stylegan_np import backend, checkpoint
 from stylegan_np.errors import UserError
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
+from stylegan_np.testing import host
 
 
 class Gen(nn.Module):

@@ -14,14 +14,11 @@ from stylegan_np.errors import UserError
 from stylegan_np.generate import Drawer, load_generator, main, parse_seeds
 from stylegan_np.models import MLPGenerator, StyleGANGenerator
 from stylegan_np.training.config import TrainConfig
+from stylegan_np.testing import host
 
 RES = 8
 SCALE = 128 // RES          # the figures enlarge small images to about 128 pixels
 TILE = RES + 1              # one tile plus its 1-pixel border
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
 
 
 def config(model="stylegan"):

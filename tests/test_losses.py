@@ -10,10 +10,7 @@ import stylegan_np.nn as nn
 from stylegan_np import backend, losses
 from stylegan_np.models import ProgressiveDiscriminator
 from stylegan_np.ops import reshape
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
+from stylegan_np.testing import host
 
 
 def T(xp, array, requires_grad=False):

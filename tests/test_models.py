@@ -20,6 +20,7 @@ from stylegan_np.models import (DCGANDiscriminator, DCGANGenerator, MLPDiscrimin
                                 ProGANGenerator, ProgressiveDiscriminator, StyledLayer,
                                 StyleGANGenerator, ema_beta, make_ema, update_ema)
 from stylegan_np.ops import avg_pool2d, broadcast_to, reshape, upsample_nearest
+from stylegan_np.testing import host
 
 # Tiny widths: C(r) = min(16, 64 // r) -> {4: 16, 8: 8, 16: 4, 32: 2}.
 BASE, MAX, ZW = 64, 16, 16
@@ -27,10 +28,6 @@ BASE, MAX, ZW = 64, 16, 16
 
 def C(r, base=BASE, mx=MAX):
     return min(mx, base // r)
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
 
 
 def T(xp, array, requires_grad=False, dtype=None):

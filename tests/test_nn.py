@@ -10,14 +10,11 @@ import stylegan_np as sg
 import stylegan_np.nn as nn
 from stylegan_np import backend
 from stylegan_np.gradcheck import gradcheck, gradgradcheck
+from stylegan_np.testing import host
 
 
 def T(xp, array, requires_grad=False):
     return sg.Tensor(xp.array(np.array(array, dtype=np.float64)), requires_grad=requires_grad)
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
 
 
 class Net(nn.Module):

@@ -6,10 +6,7 @@ import pytest
 import stylegan_np as sg
 import stylegan_np.optim as optim
 from stylegan_np import backend
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
+from stylegan_np.testing import host
 
 
 def param(xp, values):

@@ -12,10 +12,7 @@ from stylegan_np import backend, grad
 from stylegan_np.autograd import Tensor, _topological_order
 from stylegan_np.ops.elementwise import Exp, Log, Mul
 from stylegan_np.ops.reductions import Sum
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
+from stylegan_np.testing import host
 
 
 def T(xp, array, requires_grad=False):

@@ -13,10 +13,7 @@ import pytest
 
 from stylegan_np import backend, conv2d, tensor
 from stylegan_np.ops.conv import Conv2dGradInput, col2im, im2col
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
+from stylegan_np.testing import host
 
 
 def out_size(size, k, stride, padding):

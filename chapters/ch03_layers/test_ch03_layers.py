@@ -16,10 +16,7 @@ from stylegan_np import Tensor, backend, conv2d, default_dtype
 from stylegan_np.gradcheck import gradcheck
 from stylegan_np.nn import Linear, Parameter
 from stylegan_np.optim import Adam
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
+from stylegan_np.testing import host
 
 
 def T(xp, array, requires_grad=False):

@@ -16,14 +16,7 @@ from stylegan_np import Tensor, backend, default_dtype
 from stylegan_np.losses import d_logistic, g_nonsaturating
 from stylegan_np.models import MLPDiscriminator, MLPGenerator
 from stylegan_np.optim import Adam
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
-
-
-def T(xp, array, requires_grad=False):
-    return Tensor(xp.asarray(np.array(array, dtype=np.float64)), requires_grad=requires_grad)
+from stylegan_np.testing import host, T
 
 
 def sigmoid(x):

@@ -17,14 +17,7 @@ from stylegan_np import Tensor, avg_pool2d, backend, conv2d, conv_transpose2d, d
 from stylegan_np.gradcheck import gradcheck
 from stylegan_np.models import DCGANGenerator
 from stylegan_np.nn import ConvTranspose2d
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
-
-
-def T(xp, array, requires_grad=False):
-    return Tensor(xp.asarray(np.array(array, dtype=np.float64)), requires_grad=requires_grad)
+from stylegan_np.testing import host, T
 
 
 def conv_transpose_loops(x, weight, stride, padding, output_padding=0, groups=1):

@@ -23,16 +23,9 @@ from stylegan_np.losses import d_wgan_gp
 from stylegan_np.models import ProGANGenerator, ProgressiveDiscriminator
 from stylegan_np.nn import MinibatchStddev
 from stylegan_np.ops import reshape
+from stylegan_np.testing import host, T
 
 Z = 8
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
-
-
-def T(xp, array, requires_grad=False):
-    return Tensor(xp.asarray(np.array(array, dtype=np.float64)), requires_grad=requires_grad)
 
 
 def progan_g(resolution=16):

@@ -24,16 +24,9 @@ from stylegan_np.losses import r1_penalty
 from stylegan_np.models import MappingNetwork, ProgressiveDiscriminator, StyleGANGenerator
 from stylegan_np.nn import AdaIN, NoiseInjection
 from stylegan_np.ops import reshape
+from stylegan_np.testing import host, T
 
 ZW = 8
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
-
-
-def T(xp, array, requires_grad=False):
-    return Tensor(xp.asarray(np.array(array, dtype=np.float64)), requires_grad=requires_grad)
 
 
 def stylegan(resolution=8, **kw):

@@ -15,16 +15,9 @@ import pytest
 
 from stylegan_np import Tensor, backend, default_dtype
 from stylegan_np.models import StyleGANGenerator
+from stylegan_np.testing import host, T
 
 ZW = 8
-
-
-def host(t):
-    return backend.to_numpy(getattr(t, "data", t))
-
-
-def T(xp, array, requires_grad=False):
-    return Tensor(xp.asarray(np.array(array, dtype=np.float64)), requires_grad=requires_grad)
 
 
 def stylegan(resolution=8, **kw):
