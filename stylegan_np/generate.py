@@ -117,7 +117,7 @@ class Drawer:
                     print("wrote", path)
                     return path
             else:
-                imgs = backend.to_numpy((self.G(z) if self.cfg.model == "dcgan" else self.G(z)).data)
+                imgs = backend.to_numpy(self.G(z).data)
         return self.save(imgs, f"images-psi{self.psi:g}.png")
 
     def truncation(self, seeds, psis=(-1.0, -0.5, 0.0, 0.5, 0.7, 1.0)):
