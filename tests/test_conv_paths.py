@@ -1,55 +1,81 @@
-"""The fast stride-1 convolution path ("flat shift", channels-last) against the generic im2col path.
+"""The three ways a convolution is computed — Winograd F(2x2, 3x3), channels-last "flat shift", and
+generic im2col — against the definition, written here as a loop over kernel taps.
 
-Both compute the same three Functions (conv, its input gradient, its weight gradient); any difference
-beyond float64 rounding is a bug in one of them."""
+Each path computes the same three Functions (conv, its input gradient, its weight gradient); any
+difference beyond float64 rounding is a bug in that path.  The gradient checks in
+test_ops_gradcheck.py exercise whichever path is the default; these tests cover the others."""
 import numpy as np
 import pytest
 
 from stylegan_np.ops import conv as C
+from stylegan_np.testing import host
+
+PATHS = ["winograd", "flat", "im2col"]
 
 
-def _generic(fn_class, *arrays, **kw):
-    """Run a conv Function's generic (im2col) forward by asking for it with groups given as 1 but
-    forcing the generic branch."""
-    original = C._use_flat_path
-    C._use_flat_path = lambda stride, groups: False
-    try:
-        return fn_class(**kw).forward(*arrays)
-    finally:
-        C._use_flat_path = original
+def direct_conv(x, w, pad):
+    """y[n,o,h,v] = sum_{c,i,j} xpad[n,c,h+i,v+j] w[o,c,i,j]."""
+    kh, kw = w.shape[2:]
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    ho, wo = xpad.shape[2] - kh + 1, xpad.shape[3] - kw + 1
+    y = np.zeros((x.shape[0], w.shape[0], ho, wo))
+    for i in range(kh):
+        for j in range(kw):
+            y += np.einsum("nchv,oc->nohv", xpad[:, :, i:i + ho, j:j + wo], w[:, :, i, j])
+    return y
 
 
-@pytest.mark.parametrize("shape, out_ch, k, pad", [((2, 3, 5, 5), 4, 3, 1), ((2, 4, 6, 3), 2, 3, 0),
-                                                   ((1, 2, 4, 4), 3, 1, 0), ((2, 2, 5, 4), 2, 3, 2)])
-def test_flat_path_matches_im2col(xp, shape, out_ch, k, pad):
+def direct_grads(x, w, gy, pad):
+    """dL/dx and dL/dw of L = sum(gy * conv(x, w)), by the same loop run backwards."""
+    kh, kw = w.shape[2:]
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    ho, wo = gy.shape[2:]
+    gxpad, gw = np.zeros_like(xpad), np.zeros_like(w)
+    for i in range(kh):
+        for j in range(kw):
+            gxpad[:, :, i:i + ho, j:j + wo] += np.einsum("nohv,oc->nchv", gy, w[:, :, i, j])
+            gw[:, :, i, j] = np.einsum("nohv,nchv->oc", gy, xpad[:, :, i:i + ho, j:j + wo])
+    h, v = x.shape[2:]
+    return gxpad[:, :, pad:pad + h, pad:pad + v], gw
+
+
+CASES = [((2, 3, 8, 8), 4, 3, 1), ((2, 3, 5, 5), 4, 3, 1), ((2, 4, 6, 3), 2, 3, 0), ((1, 2, 4, 4), 3, 1, 0),
+         ((2, 2, 5, 4), 2, 3, 2), ((3, 2, 7, 1), 2, 3, 1), ((1, 2, 2, 2), 2, 3, 2)]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("shape, out_ch, k, pad", CASES)
+def test_conv_path_matches_definition(xp, path, shape, out_ch, k, pad):
     r = np.random.default_rng(0)
-    x = xp.asarray(r.standard_normal(shape))
-    w = xp.asarray(r.standard_normal((out_ch, shape[1], k, k)))
-    y_fast = C.Conv2d(1, pad, 1).forward(x, w)
-    y_generic = _generic(C.Conv2d, x, w, stride=1, padding=pad, groups=1)
-    assert y_fast.shape == y_generic.shape
-    np.testing.assert_allclose(xp.asnumpy(y_fast) if xp.__name__ == "cupy" else y_fast,
-                               xp.asnumpy(y_generic) if xp.__name__ == "cupy" else y_generic, atol=1e-12)
-
-    gy = xp.asarray(r.standard_normal(y_fast.shape))
-    gx_fast = C.Conv2dGradInput(shape, stride=1, padding=pad, groups=1).forward(gy, w)
-    gx_generic = _generic(C.Conv2dGradInput, gy, w, x_shape=shape, stride=1, padding=pad, groups=1)
-    gw_fast = C.Conv2dGradWeight(w.shape, stride=1, padding=pad, groups=1).forward(x, gy)
-    gw_generic = _generic(C.Conv2dGradWeight, x, gy, w_shape=w.shape, stride=1, padding=pad, groups=1)
-    to_np = (lambda a: a.get()) if xp.__name__ == "cupy" else (lambda a: a)
-    np.testing.assert_allclose(to_np(gx_fast), to_np(gx_generic), atol=1e-12)
-    np.testing.assert_allclose(to_np(gw_fast), to_np(gw_generic), atol=1e-12)
+    x = r.standard_normal(shape)
+    w = r.standard_normal((out_ch, shape[1], k, k))
+    expected = direct_conv(x, w, pad)
+    gy = r.standard_normal(expected.shape)
+    gx_expected, gw_expected = direct_grads(x, w, gy, pad)
+    xd, wd, gyd = xp.asarray(x), xp.asarray(w), xp.asarray(gy)
+    with C.forced_path(path):
+        y = C.Conv2d(1, pad, 1).forward(xd, wd)
+        gx = C.Conv2dGradInput(shape, stride=1, padding=pad, groups=1).forward(gyd, wd)
+        gw = C.Conv2dGradWeight(w.shape, stride=1, padding=pad, groups=1).forward(xd, gyd)
+    np.testing.assert_allclose(host(y), expected, atol=1e-12)
+    np.testing.assert_allclose(host(gx), gx_expected, atol=1e-12)
+    np.testing.assert_allclose(host(gw), gw_expected, atol=1e-12)
 
 
-def test_conv_matches_direct_loop():
-    """Both paths against the definition y[n,o,h,w] = sum_{c,i,j} x[n,c,h+i,w+j] W[o,c,i,j] + padding."""
-    r = np.random.default_rng(1)
-    x = r.standard_normal((2, 3, 4, 5))
-    w = r.standard_normal((2, 3, 3, 3))
-    xpad = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    expected = np.zeros((2, 2, 4, 5))
-    for h in range(4):
-        for v in range(5):
-            expected[:, :, h, v] = np.einsum("ncij,ocij->no", xpad[:, :, h:h + 3, v:v + 3], w)
-    np.testing.assert_allclose(C.Conv2d(1, 1, 1).forward(x, w), expected, atol=1e-12)
-    np.testing.assert_allclose(_generic(C.Conv2d, x, w, stride=1, padding=1, groups=1), expected, atol=1e-12)
+def test_winograd_float32_is_accurate():
+    """Winograd's transforms add rounding; in float32 at bench sizes it must stay near float64."""
+    r = np.random.default_rng(2)
+    x = r.standard_normal((4, 32, 16, 16)).astype(np.float32)
+    w = r.standard_normal((16, 32, 3, 3)).astype(np.float32)
+    with C.forced_path("winograd"):
+        y = C.Conv2d(1, 1, 1).forward(x, w)
+    expected = direct_conv(x.astype(np.float64), w.astype(np.float64), 1)
+    assert y.dtype == np.float32
+    assert np.abs(y - expected).max() < 1e-5 * np.abs(expected).max()
+
+
+def test_numpy_default_is_winograd_for_3x3():
+    x = np.zeros((1, 2, 8, 8))
+    assert C._choose_path(x, (3, 2, 3, 3), stride=1, padding=1, groups=1) == "winograd"
+    assert C._choose_path(x, (3, 2, 1, 1), stride=1, padding=0, groups=1) == "flat"
+    assert C._choose_path(x, (3, 2, 3, 3), stride=2, padding=1, groups=1) == "im2col"

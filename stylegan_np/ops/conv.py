@@ -19,6 +19,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
+from . import winograd
 
 
 def _pair(v):
@@ -72,6 +73,42 @@ def col2im(col, x_shape, stride=1, padding=0):
 
 def _use_flat_path(stride, groups):
     return stride == 1 and groups == 1
+
+
+# Which algorithm computes a convolution.  On NumPy, 3x3 stride-1 convolutions use Winograd's
+# F(2x2, 3x3) (winograd.py: 2.25x fewer multiplications; 1.5-2x faster than flat shift at the
+# StyleGAN bench's sizes).  On CuPy it is not used: its ~60 small array operations per call would
+# each be a kernel launch, and a GPU is launch-bound at these sizes, not multiplication-bound.
+# Tests force each path in turn with `forced_path` to check that all of them agree.
+_forced_path = None
+
+
+class forced_path:
+    """Context manager: compute every convolution with one path ("winograd", "flat" or "im2col")
+    where that path applies (tests use it to compare the paths)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        global _forced_path
+        self.previous, _forced_path = _forced_path, self.name
+
+    def __exit__(self, *exc):
+        global _forced_path
+        _forced_path = self.previous
+
+
+def _choose_path(x, w_shape, stride, padding, groups):
+    kh, kw = w_shape[2:]
+    winograd_fits = (kh, kw) == (3, 3) and stride == 1 and groups == 1 and 0 <= padding <= 2
+    flat_fits = _use_flat_path(stride, groups)
+    if _forced_path is not None:
+        fits = {"winograd": winograd_fits, "flat": flat_fits, "im2col": True}[_forced_path]
+        return _forced_path if fits else "im2col"
+    if winograd_fits and get_array_module(x) is np:
+        return "winograd"
+    return "flat" if flat_fits else "im2col"
 
 
 def _to_padded_rows(x, padding, pad_after=0):
@@ -151,7 +188,10 @@ class _ConvFunction(Function):
 
 class Conv2d(_ConvFunction):
     def forward(self, x, w):
-        if _use_flat_path(self.stride, self.groups):
+        path = _choose_path(x, w.shape, self.stride, self.padding, self.groups)
+        if path == "winograd":
+            return winograd.conv3x3(x, w, self.padding)
+        if path == "flat":
             return _flat_conv_forward(x, w, self.padding)
         xp = self.xp_of(x)
         n, c, h, wd = x.shape
@@ -181,7 +221,13 @@ class Conv2dGradInput(_ConvFunction):
         self.x_shape = tuple(x_shape)
 
     def forward(self, gy, w):
-        if _use_flat_path(self.stride, self.groups) and self._fits_flat(gy, w):
+        path = _choose_path(gy, w.shape, self.stride, self.padding, self.groups)
+        if path == "winograd" and self._is_conv_output(gy, w):
+            # The adjoint of a 3x3 correlation with padding p is the correlation with the kernel
+            # flipped in space, in and out channels swapped, and padding 2 - p.
+            flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+            return winograd.conv3x3(gy, flipped, 2 - self.padding)
+        if path in ("winograd", "flat") and self._is_conv_output(gy, w):
             return _flat_conv_grad_input(gy, w, self.x_shape, self.padding)
         xp = self.xp_of(gy)
         n, _, ho, wo = gy.shape
@@ -192,8 +238,8 @@ class Conv2dGradInput(_ConvFunction):
         gcol = xp.matmul(w_mat, gy_mat).reshape(cg * g, kh, kw, n, ho, wo)
         return col2im(gcol, self.x_shape, self.stride, self.padding)
 
-    def _fits_flat(self, gy, w):
-        """The flat path assumes gy is exactly conv's output size for x_shape (true for a gradient;
+    def _is_conv_output(self, gy, w):
+        """The fast paths assume gy is exactly conv's output size for x_shape (true for a gradient;
         a transposed convolution with output_padding is not, and takes the generic path)."""
         h, wd = self.x_shape[2:]
         kh, kw = w.shape[2:]
@@ -214,7 +260,10 @@ class Conv2dGradWeight(_ConvFunction):
         self.w_shape = tuple(w_shape)
 
     def forward(self, x, gy):
-        if _use_flat_path(self.stride, self.groups):
+        path = _choose_path(x, self.w_shape, self.stride, self.padding, self.groups)
+        if path == "winograd":
+            return winograd.conv3x3_grad_weight(x, gy, self.padding)
+        if path == "flat":
             return _flat_conv_grad_weight(x, gy, self.w_shape, self.padding)
         xp = self.xp_of(x)
         o, cg, kh, kw = self.w_shape

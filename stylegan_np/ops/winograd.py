@@ -1,0 +1,190 @@
+"""Winograd's minimal filtering F(2x2, 3x3): a 3x3 convolution with 2.25x fewer multiplications.
+
+Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (CVPR 2016), eq. (8): cut the
+output into 2x2 tiles; the 4x4 input tile d each one needs and the 3x3 kernel g are mapped into a
+4x4 "Winograd domain", multiplied element by element, and mapped back:
+
+    Y = A^T [ (G g G^T) * (B^T d B) ] A
+
+    B^T = [[1, 0, -1, 0],      G = [[1,    0,    0  ],      A^T = [[1, 1,  1,  0],
+           [0, 1,  1, 0],           [1/2,  1/2,  1/2],             [0, 1, -1, -1]]
+           [0, -1, 1, 0],           [1/2, -1/2,  1/2],
+           [0, 1,  0, -1]]          [0,    0,    1  ]]
+
+A 2x2 output tile then costs 16 multiplications per (input, output) channel pair instead of 36.
+Summed over input channels, the element-wise products become 16 matrix products, one per Winograd
+coordinate (a, b):  M[a,b] (O, tiles) = U[a,b] (O, C) @ V[a,b] (C, tiles),  which is where all the
+arithmetic goes.  B, G and A contain only 0, +-1 and 1/2, so the transforms are additions, done
+here as whole-array NumPy operations — never a loop over pixels.
+
+The weight gradient goes through the same domain: with M = U V, dL/dU = dL/dM V^T, and the two
+transforms' adjoints give dL/dM = A (dL/dY) A^T per tile and dL/dg = G^T (dL/dU) G.
+
+Memory layout.  The padded input is split into its four even/odd row/column planes.  Tap (i, j) of
+tile (t, u) is then plane (i%2, j%2) at row t + i//2, column u + j//2: a fixed offset into the
+flattened plane, so every transform step is one contiguous slice, like the "flat shift" path in
+conv.py.  Each plane row has one extra tile column, whose results are junk and are cropped
+(forward) or met with zeros (weight gradient).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import get_array_module
+
+# The 4x3 kernel transform G of eq. (8).  B^T and A^T are applied as additions below.
+_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+
+
+def _tiles(height, width, padding):
+    """Output size and the number of 2x2 output tiles down and across for a 3x3 kernel."""
+    ho, wo = height + 2 * padding - 2, width + 2 * padding - 2
+    return ho, wo, (ho + 1) // 2, (wo + 1) // 2
+
+
+def _apply_bt(d0, d1, d2, d3, out):
+    """One 1-D step of B^T d: four inputs (tap rows or columns) -> four Winograd coordinates."""
+    xp = get_array_module(d0)
+    xp.subtract(d0, d2, out=out[0])
+    xp.add(d1, d2, out=out[1])
+    xp.subtract(d2, d1, out=out[2])
+    xp.subtract(d1, d3, out=out[3])
+
+
+def _apply_a(q0, q1, out):
+    """One 1-D step of A q, the adjoint of A^T: two output-tile rows -> four Winograd coordinates."""
+    xp = get_array_module(q0)
+    out[0][...] = q0
+    xp.add(q0, q1, out=out[1])
+    xp.subtract(q0, q1, out=out[2])
+    xp.negative(q1, out=out[3])
+
+
+def _parity_planes(x, padding, th, tw):
+    """The zero-padded input as 4 flattened planes [row parity, column parity], each plane of shape
+    (N, C, th + 1, tw + 1) flattened, plus a zero tail so that shifted slices stay in bounds."""
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    rows, cols = th + 1, tw + 1
+    size = n * c * rows * cols
+    planes = xp.zeros((2, 2, size + cols + 1), dtype=x.dtype)
+    for row_parity in range(2):
+        # Padded row R = 2q + parity holds input row R - padding.
+        q_row = (padding - row_parity + 1) // 2
+        first_row = 2 * q_row + row_parity - padding
+        n_rows = len(range(first_row, h, 2))
+        for col_parity in range(2):
+            q_col = (padding - col_parity + 1) // 2
+            first_col = 2 * q_col + col_parity - padding
+            n_cols = len(range(first_col, w, 2))
+            plane = planes[row_parity, col_parity, :size].reshape(n, c, rows, cols)
+            plane[:, :, q_row:q_row + n_rows, q_col:q_col + n_cols] = x[:, :, first_row::2, first_col::2]
+    return planes
+
+
+def input_transform(x, padding, th, tw):
+    """V = B^T d B for every 4x4 input tile: (16, C, N * th * (tw + 1)), Winograd coordinate first."""
+    xp = get_array_module(x)
+    n, c = x.shape[:2]
+    rows, cols = th + 1, tw + 1
+    size = n * c * rows * cols
+    planes = _parity_planes(x, padding, th, tw)
+    # Step 1, down the rows: tap row i of tile row t is parity plane i%2 shifted by i//2 plane rows.
+    down = xp.empty((4, 2, size + 1), dtype=x.dtype)
+    for col_parity in range(2):
+        taps = [planes[i % 2, col_parity, (i // 2) * cols:(i // 2) * cols + size + 1] for i in range(4)]
+        _apply_bt(*taps, out=down[:, col_parity])
+    # Step 2, across the columns: tap column j is column parity j%2 shifted by j//2.  Results go
+    # straight into the GEMM's layout (C, N, tiles), dropping each plane's extra row.
+    V = xp.empty((4, 4, c, n, th, cols), dtype=x.dtype)
+    for a in range(4):
+        taps = [down[a, j % 2, j // 2:j // 2 + size].reshape(n, c, rows, cols)[:, :, :th] for j in range(4)]
+        _apply_bt(*taps, out=[V[a, b].transpose(1, 0, 2, 3) for b in range(4)])
+    return V.reshape(16, c, n * th * cols)
+
+
+def weight_transform(w):
+    """U = G g G^T for every (output, input) channel pair: (O, C, 3, 3) -> (16, O, C)."""
+    xp = get_array_module(w)
+    o, c = w.shape[:2]
+    g_t = xp.asarray(_G.T, dtype=w.dtype)
+    # Two thin products, one per kernel axis (a batched 4x3 @ 3x3 product per channel pair is far
+    # slower): first along the kernel's columns, then along its rows.
+    u = (w.reshape(o * c * 3, 3) @ g_t).reshape(o, c, 3, 4)           # [o, c, i, b]
+    u = (u.transpose(0, 1, 3, 2).reshape(o * c * 4, 3) @ g_t)          # [o, c, b, a]
+    return xp.ascontiguousarray(u.reshape(o, c, 4, 4).transpose(3, 2, 0, 1)).reshape(16, o, c)
+
+
+def output_transform(m, n, ho, wo, th, tw):
+    """Y = A^T M A for every tile, assembled into the (N, O, ho, wo) output (junk column dropped)."""
+    xp = get_array_module(m)
+    o = m.shape[1]
+    m = m.reshape(4, 4, o, n, th, tw + 1)
+    # Step 1, down: A^T's two rows are (1, 1, 1, 0) and (0, 1, -1, -1).
+    down = xp.empty((2, 4, o, n, th, tw + 1), dtype=m.dtype)
+    xp.add(m[0], m[1], out=down[0])
+    down[0] += m[2]
+    xp.subtract(m[1], m[2], out=down[1])
+    down[1] -= m[3]
+    # Step 2, across, and into every second pixel of the output.
+    out = xp.empty((n, o, ho, wo), dtype=m.dtype)
+    out_t = out.transpose(1, 0, 2, 3)
+    for r in range(2):
+        s = down[r]
+        left = s[0] + s[1]
+        left += s[2]
+        right = s[1] - s[2]
+        right -= s[3]
+        for c, y in enumerate((left, right)):
+            target = out_t[:, :, r::2, c::2]
+            target[...] = y[:, :, :target.shape[2], :target.shape[3]]
+    return out
+
+
+def output_gradient_transform(gy, th, tw):
+    """A (dL/dY) A^T for every tile: the upstream gradient (N, O, ho, wo) moved into the Winograd
+    domain as (16, O, N * th * (tw + 1)), zero on the junk tiles so that they add nothing."""
+    xp = get_array_module(gy)
+    n, o, ho, wo = gy.shape
+    cols = tw + 1
+    q = xp.zeros((2, 2, o, n, th, cols), dtype=gy.dtype)
+    gy_t = gy.transpose(1, 0, 2, 3)
+    for r in range(2):
+        for s in range(2):
+            part = gy_t[:, :, r::2, s::2]
+            q[r, s, :, :, :part.shape[2], :part.shape[3]] = part
+    down = xp.empty((4, 2, o, n, th, cols), dtype=gy.dtype)
+    _apply_a(q[0], q[1], out=down)
+    z = xp.empty((4, 4, o, n, th, cols), dtype=gy.dtype)
+    for a in range(4):
+        _apply_a(down[a, 0], down[a, 1], out=z[a])
+    return z.reshape(16, o, n * th * cols)
+
+
+def conv3x3(x, w, padding):
+    """Stride-1 3x3 convolution (cross-correlation) of x (N, C, H, W) with w (O, C, 3, 3)."""
+    xp = get_array_module(x)
+    n, _, h, wd = x.shape
+    ho, wo, th, tw = _tiles(h, wd, padding)
+    m = xp.matmul(weight_transform(w), input_transform(x, padding, th, tw))
+    return output_transform(m, n, ho, wo, th, tw)
+
+
+def conv3x3_grad_weight(x, gy, padding):
+    """dL/dW (O, C, 3, 3) of conv3x3(x, W, padding) given the upstream gradient gy (N, O, ho, wo)."""
+    xp = get_array_module(x)
+    _, _, h, wd = x.shape
+    _, _, th, tw = _tiles(h, wd, padding)
+    v = input_transform(x, padding, th, tw)                           # (16, C, tiles)
+    z = output_gradient_transform(gy, th, tw)                         # (16, O, tiles)
+    o, c, tiles = z.shape[1], v.shape[1], v.shape[2]
+    # dL/dU = Z V^T sums over all tiles: a product with a long inner dimension and a small
+    # (O, C) result.  OpenBLAS runs such products several times slower than when the inner
+    # dimension is cut into chunks whose two panels fit in a 256 KB cache, so we sum chunks.
+    chunk = max(64, (256 * 1024) // (4 * (o + c)))
+    du = xp.zeros((16, o, c), dtype=x.dtype)
+    for start in range(0, tiles, chunk):
+        du += xp.matmul(z[:, :, start:start + chunk], v[:, :, start:start + chunk].transpose(0, 2, 1))
+    g = xp.asarray(_G, dtype=x.dtype)
+    du = du.reshape(4, 4, o, c).transpose(2, 3, 0, 1)                 # (O, C, 4, 4)
+    return xp.ascontiguousarray(g.T @ du @ g)
