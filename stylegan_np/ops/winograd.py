@@ -61,24 +61,24 @@ def _apply_a(q0, q1, out):
 
 
 def _parity_planes(x, padding, th, tw):
-    """The zero-padded input as 4 flattened planes [row parity, column parity], each plane of shape
-    (N, C, th + 1, tw + 1) flattened, plus a zero tail so that shifted slices stay in bounds."""
+    """The zero-padded input as 4 planes [row parity, column parity], each (C, N, th + 1, tw + 1):
+    plane (p, q) holds padded pixels (2t + p, 2u + q).  Channels come first because that is the
+    layout the GEMM wants (C, tiles), so no later step has to transpose."""
     xp = get_array_module(x)
     n, c, h, w = x.shape
-    rows, cols = th + 1, tw + 1
-    size = n * c * rows * cols
-    planes = xp.zeros((2, 2, size + cols + 1), dtype=x.dtype)
+    planes = xp.zeros((2, 2, c, n, th + 1, tw + 1), dtype=x.dtype)
+    x_t = x.transpose(1, 0, 2, 3)
     for row_parity in range(2):
-        # Padded row R = 2q + parity holds input row R - padding.
-        q_row = (padding - row_parity + 1) // 2
-        first_row = 2 * q_row + row_parity - padding
+        # Padded row R = 2t + parity holds input row R - padding.
+        t0 = (padding - row_parity + 1) // 2
+        first_row = 2 * t0 + row_parity - padding
         n_rows = len(range(first_row, h, 2))
         for col_parity in range(2):
-            q_col = (padding - col_parity + 1) // 2
-            first_col = 2 * q_col + col_parity - padding
+            u0 = (padding - col_parity + 1) // 2
+            first_col = 2 * u0 + col_parity - padding
             n_cols = len(range(first_col, w, 2))
-            plane = planes[row_parity, col_parity, :size].reshape(n, c, rows, cols)
-            plane[:, :, q_row:q_row + n_rows, q_col:q_col + n_cols] = x[:, :, first_row::2, first_col::2]
+            planes[row_parity, col_parity, :, :, t0:t0 + n_rows, u0:u0 + n_cols] = \
+                x_t[:, :, first_row::2, first_col::2]
     return planes
 
 
@@ -86,21 +86,22 @@ def input_transform(x, padding, th, tw):
     """V = B^T d B for every 4x4 input tile: (16, C, N * th * (tw + 1)), Winograd coordinate first."""
     xp = get_array_module(x)
     n, c = x.shape[:2]
-    rows, cols = th + 1, tw + 1
-    size = n * c * rows * cols
+    cols = tw + 1
+    size = c * n * th * cols
     planes = _parity_planes(x, padding, th, tw)
-    # Step 1, down the rows: tap row i of tile row t is parity plane i%2 shifted by i//2 plane rows.
+    # Step 1, down the rows: tap row i of tile row t is row t + i//2 of a plane of row parity i%2.
+    # The plane's extra row is dropped here; one zero at the end lets step 2 shift by one.
     down = xp.empty((4, 2, size + 1), dtype=x.dtype)
+    down[:, :, size] = 0
     for col_parity in range(2):
-        taps = [planes[i % 2, col_parity, (i // 2) * cols:(i // 2) * cols + size + 1] for i in range(4)]
-        _apply_bt(*taps, out=down[:, col_parity])
-    # Step 2, across the columns: tap column j is column parity j%2 shifted by j//2.  Results go
-    # straight into the GEMM's layout (C, N, tiles), dropping each plane's extra row.
-    V = xp.empty((4, 4, c, n, th, cols), dtype=x.dtype)
+        taps = [planes[i % 2, col_parity, :, :, i // 2:i // 2 + th] for i in range(4)]
+        _apply_bt(*taps, out=down[:, col_parity, :size].reshape(4, c, n, th, cols))
+    # Step 2, across the columns: tap column j of tile column u is column u + j//2 of column
+    # parity j%2 — in the flattened rows, a shift by j//2.  The extra column gets junk.
+    v = xp.empty((4, 4, size), dtype=x.dtype)
     for a in range(4):
-        taps = [down[a, j % 2, j // 2:j // 2 + size].reshape(n, c, rows, cols)[:, :, :th] for j in range(4)]
-        _apply_bt(*taps, out=[V[a, b].transpose(1, 0, 2, 3) for b in range(4)])
-    return V.reshape(16, c, n * th * cols)
+        _apply_bt(*[down[a, j % 2, j // 2:j // 2 + size] for j in range(4)], out=v[a])
+    return v.reshape(16, c, n * th * cols)
 
 
 def weight_transform(w):
