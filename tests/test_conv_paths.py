@@ -79,3 +79,18 @@ def test_numpy_default_is_winograd_for_3x3():
     assert C._choose_path(x, (3, 2, 3, 3), stride=1, padding=1, groups=1) == "winograd"
     assert C._choose_path(x, (3, 2, 1, 1), stride=1, padding=0, groups=1) == "flat"
     assert C._choose_path(x, (3, 2, 3, 3), stride=2, padding=1, groups=1) == "im2col"
+
+
+def test_winograd_threaded_equals_single_threaded(monkeypatch):
+    """The transforms split across threads write disjoint parts of their outputs: same bits."""
+    from stylegan_np.ops import threads, winograd
+    r = np.random.default_rng(3)
+    x, w = r.standard_normal((2, 3, 6, 5)), r.standard_normal((4, 3, 3, 3))
+    gy = r.standard_normal((2, 4, 6, 5))
+    monkeypatch.setattr(threads, "_count", 1)
+    single = winograd.conv3x3(x, w, 1), winograd.conv3x3_grad_weight(x, gy, 1)
+    monkeypatch.setattr(threads, "_count", 2)
+    monkeypatch.setattr(threads, "MIN_ELEMENTS", 0)
+    threaded = winograd.conv3x3(x, w, 1), winograd.conv3x3_grad_weight(x, gy, 1)
+    for a, b in zip(single, threaded):
+        np.testing.assert_array_equal(a, b)

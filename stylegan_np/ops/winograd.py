@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module
+from .threads import run_jobs
 
 # The 4x3 kernel transform G of eq. (8).  B^T and A^T are applied as additions below.
 _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
@@ -68,7 +69,8 @@ def _parity_planes(x, padding, th, tw):
     n, c, h, w = x.shape
     planes = xp.zeros((2, 2, c, n, th + 1, tw + 1), dtype=x.dtype)
     x_t = x.transpose(1, 0, 2, 3)
-    for row_parity in range(2):
+
+    def fill(row_parity):
         # Padded row R = 2t + parity holds input row R - padding.
         t0 = (padding - row_parity + 1) // 2
         first_row = 2 * t0 + row_parity - padding
@@ -79,6 +81,8 @@ def _parity_planes(x, padding, th, tw):
             n_cols = len(range(first_col, w, 2))
             planes[row_parity, col_parity, :, :, t0:t0 + n_rows, u0:u0 + n_cols] = \
                 x_t[:, :, first_row::2, first_col::2]
+
+    run_jobs([lambda: fill(0), lambda: fill(1)], x.size // 2)
     return planes
 
 
@@ -93,14 +97,21 @@ def input_transform(x, padding, th, tw):
     # The plane's extra row is dropped here; one zero at the end lets step 2 shift by one.
     down = xp.empty((4, 2, size + 1), dtype=x.dtype)
     down[:, :, size] = 0
-    for col_parity in range(2):
+
+    def down_the_rows(col_parity):
         taps = [planes[i % 2, col_parity, :, :, i // 2:i // 2 + th] for i in range(4)]
         _apply_bt(*taps, out=down[:, col_parity, :size].reshape(4, c, n, th, cols))
+
+    run_jobs([lambda: down_the_rows(0), lambda: down_the_rows(1)], 4 * size)
     # Step 2, across the columns: tap column j of tile column u is column u + j//2 of column
     # parity j%2 — in the flattened rows, a shift by j//2.  The extra column gets junk.
     v = xp.empty((4, 4, size), dtype=x.dtype)
-    for a in range(4):
-        _apply_bt(*[down[a, j % 2, j // 2:j // 2 + size] for j in range(4)], out=v[a])
+
+    def across(rows_a):
+        for a in rows_a:
+            _apply_bt(*[down[a, j % 2, j // 2:j // 2 + size] for j in range(4)], out=v[a])
+
+    run_jobs([lambda: across((0, 1)), lambda: across((2, 3))], 8 * size)
     return v.reshape(16, c, n * th * cols)
 
 
@@ -121,17 +132,18 @@ def output_transform(m, n, ho, wo, th, tw):
     xp = get_array_module(m)
     o = m.shape[1]
     m = m.reshape(4, 4, o, n, th, tw + 1)
-    # Step 1, down: A^T's two rows are (1, 1, 1, 0) and (0, 1, -1, -1).
-    down = xp.empty((2, 4, o, n, th, tw + 1), dtype=m.dtype)
-    xp.add(m[0], m[1], out=down[0])
-    down[0] += m[2]
-    xp.subtract(m[1], m[2], out=down[1])
-    down[1] -= m[3]
-    # Step 2, across, and into every second pixel of the output.
     out = xp.empty((n, o, ho, wo), dtype=m.dtype)
     out_t = out.transpose(1, 0, 2, 3)
-    for r in range(2):
-        s = down[r]
+
+    def output_row(r):
+        # Step 1, down: A^T's two rows are (1, 1, 1, 0) and (0, 1, -1, -1).
+        if r == 0:
+            s = m[0] + m[1]
+            s += m[2]
+        else:
+            s = m[1] - m[2]
+            s -= m[3]
+        # Step 2, across with the same two rows, into every second pixel of the output.
         left = s[0] + s[1]
         left += s[2]
         right = s[1] - s[2]
@@ -139,6 +151,8 @@ def output_transform(m, n, ho, wo, th, tw):
         for c, y in enumerate((left, right)):
             target = out_t[:, :, r::2, c::2]
             target[...] = y[:, :, :target.shape[2], :target.shape[3]]
+
+    run_jobs([lambda: output_row(0), lambda: output_row(1)], m[0].size)
     return out
 
 
@@ -150,15 +164,22 @@ def output_gradient_transform(gy, th, tw):
     cols = tw + 1
     q = xp.zeros((2, 2, o, n, th, cols), dtype=gy.dtype)
     gy_t = gy.transpose(1, 0, 2, 3)
-    for r in range(2):
-        for s in range(2):
+    down = xp.empty((4, 2, o, n, th, cols), dtype=gy.dtype)
+
+    def down_the_rows(s):
+        for r in range(2):
             part = gy_t[:, :, r::2, s::2]
             q[r, s, :, :, :part.shape[2], :part.shape[3]] = part
-    down = xp.empty((4, 2, o, n, th, cols), dtype=gy.dtype)
-    _apply_a(q[0], q[1], out=down)
+        _apply_a(q[0, s], q[1, s], out=down[:, s])
+
+    run_jobs([lambda: down_the_rows(0), lambda: down_the_rows(1)], q[0, 0].size * 4)
     z = xp.empty((4, 4, o, n, th, cols), dtype=gy.dtype)
-    for a in range(4):
-        _apply_a(down[a, 0], down[a, 1], out=z[a])
+
+    def across(rows_a):
+        for a in rows_a:
+            _apply_a(down[a, 0], down[a, 1], out=z[a])
+
+    run_jobs([lambda: across((0, 1)), lambda: across((2, 3))], q[0, 0].size * 8)
     return z.reshape(16, o, n * th * cols)
 
 

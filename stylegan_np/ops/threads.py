@@ -1,0 +1,46 @@
+"""Running independent NumPy operations on several CPU cores.
+
+NumPy's element-wise loops use one core, but they release the GIL while they run, so Python threads
+that each run a share of independent array operations do use several cores.  The Winograd
+transforms (winograd.py) are split this way; matrix products are left to OpenBLAS's own threads.
+
+The thread count follows STYLEGAN_NP_THREADS, else OMP_NUM_THREADS or OPENBLAS_NUM_THREADS (so that
+asking OpenBLAS for one thread makes the whole program single-threaded), else the usable cores
+(at most 4)."""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+# Below this many array elements per job, handing work to a thread costs more than it saves.
+MIN_ELEMENTS = 1 << 16
+
+_pool = None
+_count = None
+
+
+def thread_count() -> int:
+    global _count
+    if _count is None:
+        _count = min(4, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1
+        for name in ("STYLEGAN_NP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            value = os.environ.get(name, "")
+            if value.isdigit() and int(value) > 0:
+                _count = int(value)
+                break
+    return _count
+
+
+def run_jobs(jobs, elements_per_job):
+    """Call every job (a callable without arguments), on several threads when that pays."""
+    global _pool
+    if thread_count() == 1 or len(jobs) == 1 or elements_per_job < MIN_ELEMENTS:
+        for job in jobs:
+            job()
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(thread_count(), thread_name_prefix="stylegan_np")
+    futures = [_pool.submit(job) for job in jobs[1:]]
+    jobs[0]()
+    for future in futures:
+        future.result()
