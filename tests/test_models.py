@@ -278,7 +278,7 @@ def progan_features(P, z, r):
     """ProGAN table 2, through the model's submodules: pixel-normalised z -> dense 4x4 -> lrelu -> PN ->
     conv 3x3 -> PN; per resolution: upsample, (conv 3x3 -> PN) twice."""
     x = reshape(P.dense4(sg.pixel_norm(z)), (z.shape[0], P.c4, 4, 4))
-    x = sg.pixel_norm(sg.leaky_relu(x, 0.2) * math.sqrt(2))
+    x = sg.pixel_norm(sg.leaky_relu(x, 0.2, gain=math.sqrt(2)))
     x = sg.pixel_norm(P.conv4(x))
     feats = {4: x}
     for j, s in enumerate(P.res_list[1:]):

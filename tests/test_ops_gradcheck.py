@@ -56,6 +56,7 @@ CASES = [
     # activations
     ("relu", sg.relu, [away_from_kinks(4, 5)], True),
     ("leaky_relu", lambda x: sg.leaky_relu(x, 0.2), [away_from_kinks(4, 5)], True),
+    ("leaky_relu_gain", lambda x: sg.leaky_relu(x, 0.2, gain=1.5), [away_from_kinks(4, 5)], True),
     ("tanh", sg.tanh, [normal(4, 5)], True),
     ("sigmoid", sg.sigmoid, [normal(4, 5)], True),
     ("softplus", sg.softplus, [normal(4, 5)], True),

@@ -27,7 +27,7 @@ def activate(x, activation):
     if activation is None or activation == "linear":
         return x
     if activation == "lrelu":
-        return leaky_relu(x, 0.2) * LRELU_GAIN
+        return leaky_relu(x, 0.2, gain=LRELU_GAIN)
     if activation == "relu":
         return relu(x)
     if activation == "tanh":
