@@ -98,6 +98,18 @@ MODEL_DEFAULTS = {
 }
 
 
+# The vanilla GAN on 2-D points (--data ring/grid), whatever the preset.  The recipe of chapter 4:
+# a 2-D latent (with z_dim 16 this MLP GAN collapses onto one or two modes), Adam lr 2e-3 with
+# betas (0.5, 0.99), batch 128, and samples drawn from a moving average of G (half-life 10 kimg,
+# beta 0.991 per step; the live G jitters from step to step).  Measured on the ring (8 modes, std
+# 0.05) with seeds 0-7: all 8 modes from 100-175 kimg on, 76-78% of the samples within 3 std of a
+# centre at 300 kimg, which takes about 45 s on one core.  Not tuned for the 25-mode grid: there
+# it covers none of the modes (nor did the previous defaults).
+TOY2D_DEFAULTS = dict(resolution=4, kimg=300.0, batch=128, z_dim=2, lr=2e-3, beta1=0.5, beta2=0.99,
+                      ema_kimg=10.0, r1_gamma=0.0, snapshot_kimg=25.0, swd_images=0,
+                      checkpoint_kimg=100.0, tick_kimg=10.0)
+
+
 def build_config(model="stylegan", preset="tiny", **overrides) -> TrainConfig:
     """A TrainConfig from the model's defaults, the preset, then explicit overrides (None = unset)."""
     if model not in MODELS:
@@ -108,9 +120,8 @@ def build_config(model="stylegan", preset="tiny", **overrides) -> TrainConfig:
     values.update(PRESETS[preset])
     values.update(MODEL_DEFAULTS[model])
     if overrides.get("data") in ("ring", "grid"):
-        # 2-D toy data: a small MLP GAN trains in seconds; the image sizes do not apply.
-        values.update(dict(resolution=4, kimg=50.0, batch=128, snapshot_kimg=5.0, swd_images=0,
-                           checkpoint_kimg=25.0, tick_kimg=2.5))
+        # 2-D toy data: a small MLP GAN; the image sizes do not apply.
+        values.update(TOY2D_DEFAULTS)
     values.update({k: v for k, v in overrides.items() if v is not None})
     cfg = TrainConfig(**values)
     if cfg.data in ("ring", "grid") and cfg.model != "gan":
