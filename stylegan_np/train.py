@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from .cli import add_backend_argument, run_main
 from .training.config import MODELS, PRESETS, build_config
@@ -65,12 +66,32 @@ def parser():
     return p
 
 
+def busy_machine_hint(cpu_load=None, cores=None):
+    """A one-line hint when other work already loads a small machine: OpenBLAS's threads then wait
+    for cores and a step can run many times slower (README, Speed).  None when there is nothing to say."""
+    if any(os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "STYLEGAN_NP_THREADS")):
+        return None
+    try:
+        cpu_load = os.getloadavg()[0] if cpu_load is None else cpu_load
+        cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()) \
+            if cores is None else cores
+    except OSError:                                   # no load average on this platform
+        return None
+    if cores <= 4 and cpu_load >= 0.75:
+        return (f"note: this machine is already busy (load {cpu_load:.1f} on {cores} cores); if training is "
+                f"slow, run it with OPENBLAS_NUM_THREADS=1 (README, Speed)")
+    return None
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
     options = {k: v for k, v in vars(args).items() if k not in ("resume", "quiet", "model", "preset")}
     cfg = build_config(args.model, args.preset, **options)
     from .training.loop import Trainer
     trainer = Trainer(cfg, resume=args.resume, quiet=args.quiet)
+    hint = busy_machine_hint() if trainer.cfg.backend == "numpy" else None
+    if hint:
+        print(hint)
     cfg = trainer.cfg
     print(f"training {cfg.model} on {cfg.data} at {cfg.resolution}x{cfg.resolution}, batch {cfg.batch}, "
           f"{cfg.kimg:g} kimg, backend {cfg.backend}, into {trainer.run_dir}")
