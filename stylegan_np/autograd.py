@@ -157,18 +157,22 @@ class Tensor:
         """A copy on backend `name` ("numpy" or "cupy"); a leaf, keeping requires_grad."""
         return Tensor(backend.to_backend(self.data, name), requires_grad=self.requires_grad)
 
-    def backward(self, grad=None, create_graph: bool = False) -> None:
+    def backward(self, grad=None, create_graph: bool = False, retain_graph: bool | None = None) -> None:
         """Accumulate d(self)/d(leaf) into `.grad` of every leaf tensor that requires grad.
 
         `grad` is the upstream gradient (default 1 for a scalar).  With `create_graph=True` the
-        gradients are themselves differentiable tensors.
+        gradients are themselves differentiable tensors.  The graph is released as backward walks
+        it (every Function lets go of its inputs once it has passed gradients to them), so that
+        the intermediate values are freed; `retain_graph=True` keeps it for another backward
+        (it defaults to `create_graph`, as in PyTorch).
         """
         if grad is None:
             if self.size != 1:
                 raise ValueError("backward() of a tensor with more than one element needs `grad`")
             grad = Tensor(self.xp.ones_like(self.data))
         grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=self.dtype)
-        grads = _run_backward([self], [grad], create_graph=create_graph)
+        retain = create_graph if retain_graph is None else retain_graph
+        grads = _run_backward([self], [grad], create_graph=create_graph, release=not retain)
         for tensor, g in grads.values():
             if tensor.creator is None and tensor.requires_grad:
                 tensor.grad = g if tensor.grad is None else tensor.grad + g
@@ -207,6 +211,10 @@ class Function:
     @property
     def output(self) -> Tensor:
         return self._output()
+
+    def release(self) -> None:
+        """Let go of the inputs (and with them the graph behind them) after backward used them."""
+        self.inputs = _RELEASED
 
     @staticmethod
     def xp_of(array):
@@ -247,6 +255,20 @@ def _on_one_backend(inputs):
     return tuple(moved)
 
 
+class _ReleasedInputs:
+    """What a Function holds instead of its inputs once backward has released the graph."""
+
+    def __iter__(self):
+        raise RuntimeError("backward through a graph a second time: the first backward() released it "
+                           "to free memory; call it with retain_graph=True if you need it again")
+
+    def __len__(self):
+        return 0
+
+
+_RELEASED = _ReleasedInputs()
+
+
 # --- reverse-mode differentiation ------------------------------------------------------------
 
 def _topological_order(roots):
@@ -274,11 +296,13 @@ def _topological_order(roots):
     ### END SOLUTION
 
 
-def _run_backward(roots, root_grads, create_graph=False, targets=None):
+def _run_backward(roots, root_grads, create_graph=False, targets=None, release=False):
     """Propagate gradients from `roots` back through the graph.
 
     Returns {id(tensor): (tensor, grad)} for every leaf reached (or, with `targets`, for the target
-    tensors only, and then only the part of the graph that leads to a target is visited).
+    tensors only, and then only the part of the graph that leads to a target is visited).  With
+    `release`, every Function drops its inputs once it has passed their gradients on, and the walk
+    drops its own reference to each tensor, so activations are freed as backward proceeds.
     """
     order = _topological_order(roots)
     needed = None
@@ -294,7 +318,9 @@ def _run_backward(roots, root_grads, create_graph=False, targets=None):
     for root, g in zip(roots, root_grads):
         grads[id(root)] = grads[id(root)] + g if id(root) in grads else g
     with set_grad_enabled(create_graph):
-        for tensor in order:
+        for position, tensor in enumerate(order):
+            if release:
+                order[position] = None
             g = grads.pop(id(tensor), None)
             if g is None:
                 continue
@@ -317,6 +343,8 @@ def _run_backward(roots, root_grads, create_graph=False, targets=None):
                     raise RuntimeError(f"{type(f).__name__}.backward gave a gradient of shape "
                                        f"{gx.shape} for an input of shape {x.shape}")
                 grads[id(x)] = grads[id(x)] + gx if id(x) in grads else gx
+            if release:
+                f.release()
     return found
 
 

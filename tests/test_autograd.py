@@ -177,10 +177,12 @@ def test_backward_twice_accumulates_and_zero_grad_resets(xp):
     x_np = np.array([1.0, -3.0, 0.5])
     x = T(xp, x_np, requires_grad=True)
     y = (x * x).sum()
-    y.backward()
+    y.backward(retain_graph=True)
     np.testing.assert_allclose(host(x.grad), 2 * x_np)
     y.backward()
     np.testing.assert_allclose(host(x.grad), 4 * x_np)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()                       # the second backward released the graph
 
     model = nn.Linear(3, 2)
     opt = optim.SGD(model.parameters(), lr=0.1)
@@ -439,3 +441,20 @@ def test_backward_of_non_scalar_without_grad_raises(xp):
     with pytest.raises(ValueError):
         sg.grad(x * 2.0, x)
     assert x.grad is None
+
+
+def test_backward_releases_the_graph_so_activations_are_freed(xp):
+    """After backward() (without retain_graph) nothing keeps the intermediate tensors alive, even
+    while the loss tensor itself is still referenced — as a training step keeps D's loss during
+    G's step."""
+    x = T(xp, np.ones((4, 4)), requires_grad=True)
+    hidden = sg.tanh(x * 2.0)
+    alive = weakref.ref(hidden)
+    loss = (hidden * hidden).sum()
+    del hidden
+    gc.collect()
+    assert alive() is not None            # the graph holds it until backward
+    loss.backward()
+    gc.collect()
+    assert alive() is None
+    assert loss.item() > 0 and x.grad is not None

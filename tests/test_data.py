@@ -171,13 +171,14 @@ def test_sample_at_is_box_downsampled_full_resolution():
 def test_ring_samples_cluster_at_the_eight_centres():
     centres = ring_centres(8, 2.0)
     np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 2.0, atol=1e-6)
+    std = 0.05                                          # the default spread
     x = ring_of_gaussians(4000, np.random.default_rng(0))
     assert x.shape == (4000, 2) and x.dtype == np.float32
     dists = np.linalg.norm(x[:, None] - centres[None], axis=2)
-    assert dists.min(axis=1).max() < 6 * 0.02         # every sample is near some centre
+    assert dists.min(axis=1).max() < 6 * std            # every sample is near some centre
     share = np.bincount(dists.argmin(axis=1), minlength=8) / 4000
     assert np.all((share > 0.09) & (share < 0.16))     # all eight modes, about 1/8 each
-    modes, quality = mode_coverage(x, centres, 0.02)
+    modes, quality = mode_coverage(x, centres, std)
     assert modes == 8 and quality > 0.97
 
 
