@@ -96,7 +96,8 @@ def main(argv=None):
     print(f"training {cfg.model} on {cfg.data} at {cfg.resolution}x{cfg.resolution}, batch {cfg.batch}, "
           f"{cfg.kimg:g} kimg, backend {cfg.backend}, into {trainer.run_dir}")
     result = trainer.run()
-    summary = {k: result[k] for k in ("kimg", "res", "swd", "modes", "high_quality", "img_per_s", "minutes") if k in result}
+    summary = {k: result[k] for k in ("kimg", "res", "swd", "swd_best", "swd_best_kimg", "modes", "high_quality",
+                                      "img_per_s", "minutes") if k in result}
     print("done:", json.dumps(summary))
     print(f"samples: {trainer.run_dir}/fakes-final.png (time-lapse in {trainer.run_dir}/samples/); "
           f"generator: {result['generator']}")

@@ -147,6 +147,9 @@ def test_every_model_runs_and_writes_its_outputs(model, tmp_path):
     lines = [json.loads(line) for line in open(run / "log.jsonl")]
     assert any("loss_d" in line for line in lines) and any("swd" in line for line in lines)
     assert np.isfinite(result["swd"])
+    scored = [line for line in lines if "swd" in line]
+    assert result["swd_best"] == min(line["swd"] for line in scored)
+    assert result["swd_best_kimg"] in [line["kimg"] for line in scored]
 
 
 @pytest.mark.slow

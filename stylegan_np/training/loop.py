@@ -268,4 +268,10 @@ class Trainer:
                         extra=self._extra())
         record.update(img_per_s=round(self.nimg / max(self.seconds, 1e-9), 2),
                       minutes=round(self.seconds / 60, 2), run_dir=self.run_dir, generator=final)
+        # SWD from 512-image samples jumps by 20-30% between neighbouring snapshots, so the final
+        # value alone can mislead: report the best snapshot as well.
+        scored = [r for r in self.history if "swd" in r]
+        if scored:
+            best = min(scored, key=lambda r: r["swd"])
+            record.update(swd_best=best["swd"], swd_best_kimg=best["kimg"])
         return record
