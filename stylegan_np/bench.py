@@ -21,6 +21,7 @@ import numpy as np
 
 from . import backend, losses
 from .autograd import Tensor, no_grad
+from .allocator import keep_freed_memory
 from .cli import add_backend_argument, run_main
 from .models import ProgressiveDiscriminator, StyleGANGenerator
 from .ops import randn
@@ -105,6 +106,7 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--r1", type=float, default=10.0, help="R1 gamma, applied every D step (0 = off)")
     args = p.parse_args(argv)
+    keep_freed_memory()
     for res in args.res:
         for batch in args.batch:
             print(json.dumps(measure(args.backend, res, batch, args.iters, args.warmup, args.r1)), flush=True)

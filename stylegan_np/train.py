@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 
+from .allocator import keep_freed_memory
 from .cli import add_backend_argument, run_main
 from .training.config import MODELS, PRESETS, build_config
 
@@ -85,6 +86,7 @@ def busy_machine_hint(cpu_load=None, cores=None):
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    keep_freed_memory()
     options = {k: v for k, v in vars(args).items() if k not in ("resume", "quiet", "model", "preset")}
     cfg = build_config(args.model, args.preset, **options)
     from .training.loop import Trainer

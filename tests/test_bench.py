@@ -28,3 +28,13 @@ def test_bench_network_widths_match_bench32():
     assert D.from_rgb[-1].weight.shape == (64, 3, 1, 1)
     assert D.conv4.weight.shape == (256, 257, 3, 3)           # minibatch stddev adds one channel
     assert D.dense4.weight.shape == (256, 4096) and D.out.weight.shape == (1, 256)
+
+
+def test_keep_freed_memory_applies_on_linux_and_can_be_switched_off(monkeypatch):
+    import sys
+    from stylegan_np.allocator import keep_freed_memory
+    monkeypatch.setenv("STYLEGAN_NP_KEEP_FREED_MEMORY", "0")
+    assert keep_freed_memory() is False
+    monkeypatch.setenv("STYLEGAN_NP_KEEP_FREED_MEMORY", "1")
+    if sys.platform.startswith("linux"):
+        assert keep_freed_memory() is True
