@@ -262,9 +262,6 @@ class _ReleasedInputs:
         raise RuntimeError("backward through a graph a second time: the first backward() released it "
                            "to free memory; call it with retain_graph=True if you need it again")
 
-    def __len__(self):
-        return 0
-
 
 _RELEASED = _ReleasedInputs()
 

@@ -11,6 +11,7 @@ import os
 
 from .allocator import keep_freed_memory
 from .cli import add_backend_argument, run_main
+from .ops.threads import THREAD_VARIABLES
 from .training.config import MODELS, PRESETS, build_config
 
 
@@ -70,7 +71,7 @@ def parser():
 def busy_machine_hint(cpu_load=None, cores=None):
     """A one-line hint when other work already loads a small machine: OpenBLAS's threads then wait
     for cores and a step can run many times slower (README, Speed).  None when there is nothing to say."""
-    if any(os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "STYLEGAN_NP_THREADS")):
+    if any(os.environ.get(v) for v in THREAD_VARIABLES):
         return None
     try:
         cpu_load = os.getloadavg()[0] if cpu_load is None else cpu_load

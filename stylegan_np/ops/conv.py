@@ -222,13 +222,13 @@ class Conv2dGradInput(_ConvFunction):
 
     def forward(self, gy, w):
         path = _choose_path(gy, w.shape, self.stride, self.padding, self.groups)
-        if path == "winograd" and self._is_conv_output(gy, w):
+        if path != "im2col" and self._is_conv_output(gy, w):
+            if path == "flat":
+                return _flat_conv_grad_input(gy, w, self.x_shape, self.padding)
             # The adjoint of a 3x3 correlation with padding p is the correlation with the kernel
             # flipped in space, in and out channels swapped, and padding 2 - p.
             flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
             return winograd.conv3x3(gy, flipped, 2 - self.padding)
-        if path in ("winograd", "flat") and self._is_conv_output(gy, w):
-            return _flat_conv_grad_input(gy, w, self.x_shape, self.padding)
         xp = self.xp_of(gy)
         n, _, ho, wo = gy.shape
         o, cg, kh, kw = w.shape

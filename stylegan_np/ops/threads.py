@@ -15,6 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 # Below this many array elements per job, handing work to a thread costs more than it saves.
 MIN_ELEMENTS = 1 << 16
 
+# Variables that set the thread count, first match wins (train.py's busy-machine hint reads them too).
+THREAD_VARIABLES = ("STYLEGAN_NP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
 _pool = None
 _count = None
 
@@ -23,7 +26,7 @@ def thread_count() -> int:
     global _count
     if _count is None:
         _count = min(4, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1
-        for name in ("STYLEGAN_NP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        for name in THREAD_VARIABLES:
             value = os.environ.get(name, "")
             if value.isdigit() and int(value) > 0:
                 _count = int(value)

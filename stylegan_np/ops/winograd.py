@@ -52,6 +52,17 @@ def _apply_bt(d0, d1, d2, d3, out):
     xp.subtract(d1, d3, out=out[3])
 
 
+def _apply_at(row, m0, m1, m2, m3):
+    """One 1-D step of A^T m, one output row at a time: A^T's rows are (1, 1, 1, 0) and (0, 1, -1, -1)."""
+    if row == 0:
+        y = m0 + m1
+        y += m2
+    else:
+        y = m1 - m2
+        y -= m3
+    return y
+
+
 def _apply_a(q0, q1, out):
     """One 1-D step of A q, the adjoint of A^T: two output-tile rows -> four Winograd coordinates."""
     xp = get_array_module(q0)
@@ -136,19 +147,9 @@ def output_transform(m, n, ho, wo, th, tw):
     out_t = out.transpose(1, 0, 2, 3)
 
     def output_row(r):
-        # Step 1, down: A^T's two rows are (1, 1, 1, 0) and (0, 1, -1, -1).
-        if r == 0:
-            s = m[0] + m[1]
-            s += m[2]
-        else:
-            s = m[1] - m[2]
-            s -= m[3]
-        # Step 2, across with the same two rows, into every second pixel of the output.
-        left = s[0] + s[1]
-        left += s[2]
-        right = s[1] - s[2]
-        right -= s[3]
-        for c, y in enumerate((left, right)):
+        s = _apply_at(r, *m)                          # step 1, down: (4, O, N, th, tw + 1)
+        for c in range(2):                            # step 2, across, into every second pixel
+            y = _apply_at(c, *s)
             target = out_t[:, :, r::2, c::2]
             target[...] = y[:, :, :target.shape[2], :target.shape[3]]
 
