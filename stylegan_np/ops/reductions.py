@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..autograd import Function, Tensor
 from .shape import broadcast_to, reshape
+from .short_axes import sum_axes
 
 
 def _normalize_axes(axis, ndim):
@@ -22,7 +23,9 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        return x.sum(axis=self.axis, keepdims=self.keepdims)
+        if self.axis is None:
+            return x.sum(keepdims=self.keepdims)
+        return sum_axes(x, _normalize_axes(self.axis, x.ndim), self.keepdims)
 
     def backward(self, gy):
         # Every summed element received the same upstream gradient: restore the reduced axes, broadcast.

@@ -7,6 +7,7 @@ broadcast_to and sum_to are each other's backward, as are getitem and its scatte
 from __future__ import annotations
 
 from ..autograd import Function, Tensor
+from .short_axes import SHORT, contiguous, sum_axes
 
 
 class Reshape(Function):
@@ -14,6 +15,10 @@ class Reshape(Function):
         self.shape = tuple(shape)
 
     def forward(self, x):
+        if not x.flags.c_contiguous and x.ndim > 1 and x.shape[-1] <= SHORT:
+            # A strided view with a short last axis, such as nearest upsampling's broadcast
+            # (..., h, 2, w, 2): NumPy's own copy is slow on it (short_axes.py says why).
+            x = contiguous(x)
         return x.reshape(self.shape)
 
     def backward(self, gy):
@@ -55,7 +60,7 @@ class SumTo(Function):
         lead = x.ndim - len(self.shape)  # axes broadcasting added in front
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(self.shape)
                                           if n == 1 and x.shape[lead + i] != 1)
-        y = x.sum(axis=axes, keepdims=True) if axes else x
+        y = sum_axes(x, axes, keepdims=True) if axes else x
         return y.reshape(self.shape) if lead else y
 
     def backward(self, gy):
