@@ -1,5 +1,5 @@
-"""The three ways a convolution is computed — Winograd F(2x2, 3x3), channels-last "flat shift", and
-generic im2col — against the definition, written here as a loop over kernel taps.
+"""The four ways a convolution is computed — Winograd F(2x2, 3x3), 1x1 "pointwise", channels-last
+"flat shift", and generic im2col — against the definition, written here as a loop over kernel taps.
 
 Each path computes the same three Functions (conv, its input gradient, its weight gradient); any
 difference beyond float64 rounding is a bug in that path.  The gradient checks in
@@ -10,7 +10,7 @@ import pytest
 from stylegan_np.ops import conv as C
 from stylegan_np.testing import host
 
-PATHS = ["winograd", "flat", "im2col"]
+PATHS = ["winograd", "pointwise", "flat", "im2col"]
 
 
 def direct_conv(x, w, pad):
@@ -40,7 +40,8 @@ def direct_grads(x, w, gy, pad):
 
 
 CASES = [((2, 3, 8, 8), 4, 3, 1), ((2, 3, 5, 5), 4, 3, 1), ((2, 4, 6, 3), 2, 3, 0), ((1, 2, 4, 4), 3, 1, 0),
-         ((2, 2, 5, 4), 2, 3, 2), ((3, 2, 7, 1), 2, 3, 1), ((1, 2, 2, 2), 2, 3, 2)]
+         ((2, 2, 5, 4), 2, 3, 2), ((3, 2, 7, 1), 2, 3, 1), ((1, 2, 2, 2), 2, 3, 2),
+         ((3, 4, 5, 6), 2, 1, 0)]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -77,7 +78,7 @@ def test_winograd_float32_is_accurate():
 def test_numpy_default_is_winograd_for_3x3():
     x = np.zeros((1, 2, 8, 8))
     assert C._choose_path(x, (3, 2, 3, 3), stride=1, padding=1, groups=1) == "winograd"
-    assert C._choose_path(x, (3, 2, 1, 1), stride=1, padding=0, groups=1) == "flat"
+    assert C._choose_path(x, (3, 2, 1, 1), stride=1, padding=0, groups=1) == "pointwise"
     assert C._choose_path(x, (3, 2, 3, 3), stride=2, padding=1, groups=1) == "im2col"
 
 
