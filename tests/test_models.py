@@ -392,9 +392,11 @@ def test_truncation_psi_zero_gives_w_avg_on_every_layer(truncation_setup):
     assert len(ws) == G.num_layers
     for wi in ws:
         assert np.array_equal(host(wi), np.broadcast_to(w_avg, w.shape))
-    # so every sample is the same image
+    # so every sample is the same image, up to float32 rounding: each image sits at another place in
+    # the batch's arrays, and matrix-product blocking and SIMD alignment round it differently (a few
+    # ulps after a dozen layers; in float64 the images agree to 1e-14).  psi = 1 differs by ~10.
     img = host(G.synthesis(ws, noise=False))
-    assert np.allclose(img, img[:1], rtol=0, atol=1e-6)
+    assert np.allclose(img, img[:1], rtol=0, atol=1e-5)
 
 
 def test_truncation_psi_one_changes_nothing(truncation_setup):
