@@ -95,3 +95,28 @@ def test_winograd_threaded_equals_single_threaded(monkeypatch):
     threaded = winograd.conv3x3(x, w, 1), winograd.conv3x3_grad_weight(x, gy, 1)
     for a, b in zip(single, threaded):
         np.testing.assert_array_equal(a, b)
+
+
+FIR_KERNELS = {
+    "binomial 3x3 (separable)": np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16,
+    "4x4 separable, zero taps": np.outer([1.0, 0.0, 3.0, 1.0], [2.0, -1.0, 0.0, 1.0]),
+    "2x3 separable": np.outer([1.0, -2.0], [0.5, 1.0, 3.0]),
+    "not separable": np.array([[1.0, 2.0], [0.5, -1.0]]),
+}
+
+
+@pytest.mark.parametrize("padding", [(0, 0), (1, 0), (1, 2)])
+@pytest.mark.parametrize("name", list(FIR_KERNELS))
+def test_fir_filter_matches_definition(xp, name, padding):
+    """Depthwise correlation y[n,c,h,v] = sum_ij xpad[n,c,h+i,v+j] k[i,j], separable kernels
+    taking the row-then-column path, the others the 2-D one."""
+    kernel = FIR_KERNELS[name]
+    padding = (min(padding[0], kernel.shape[0] - 1), min(padding[1], kernel.shape[1] - 1))
+    x = np.random.default_rng(4).standard_normal((2, 3, 7, 6))
+    xpad = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    ho, wo = xpad.shape[2] - kernel.shape[0] + 1, xpad.shape[3] - kernel.shape[1] + 1
+    expected = sum(kernel[i, j] * xpad[:, :, i:i + ho, j:j + wo]
+                   for i in range(kernel.shape[0]) for j in range(kernel.shape[1]))
+    f = C.FIRFilter2d(kernel, padding)
+    assert (f.factors is not None) == (name != "not separable")
+    np.testing.assert_allclose(host(f.forward(xp.asarray(x))), expected, atol=1e-12)

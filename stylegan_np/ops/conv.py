@@ -352,7 +352,9 @@ class FIRFilter2d(Function):
     StyleGAN's up- and down-sampling layers.  The kernel is a constant, not learned.
 
     The adjoint of correlating with k and padding p is correlating with k flipped and padding k-1-p,
-    so the backward is the same Function with the flipped kernel."""
+    so the backward is the same Function with the flipped kernel.  A separable kernel, outer(a, b)
+    like the blur's binomial one, is applied as a row pass with b and a column pass with a: 3 + 3
+    taps instead of 9 for a 3x3 kernel."""
 
     def __init__(self, kernel, padding):
         self.kernel = np.asarray(kernel, dtype=np.float64)
@@ -360,6 +362,7 @@ class FIRFilter2d(Function):
         kh, kw = self.kernel.shape
         if not (0 <= self.padding[0] <= kh - 1 and 0 <= self.padding[1] <= kw - 1):
             raise ValueError(f"fir_filter2d: padding must lie between 0 and kernel size - 1, got {padding}")
+        self.factors = _rank_one_factors(self.kernel)
 
     def forward(self, x):
         xp = self.xp_of(x)
@@ -367,6 +370,10 @@ class FIRFilter2d(Function):
         ph, pw = self.padding
         xpad = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
         ho, wo = xpad.shape[2] - kh + 1, xpad.shape[3] - kw + 1
+        if self.factors is not None:
+            column_taps, row_taps = self.factors
+            rows = _weighted_shifts(xpad, row_taps, wo, lambda a, k, n: a[:, :, :, k:k + n])
+            return _weighted_shifts(rows, column_taps, ho, lambda a, k, n: a[:, :, k:k + n, :])
         y = xp.zeros(x.shape[:2] + (ho, wo), dtype=x.dtype)
         for i in range(kh):
             for j in range(kw):
@@ -378,6 +385,31 @@ class FIRFilter2d(Function):
         kh, kw = self.kernel.shape
         flipped = self.kernel[::-1, ::-1]
         return FIRFilter2d(flipped, (kh - 1 - self.padding[0], kw - 1 - self.padding[1]))(gy)
+
+
+def _rank_one_factors(kernel):
+    """(a, b) with kernel == outer(a, b) when the kernel is separable, else None."""
+    i, j = np.unravel_index(np.argmax(np.abs(kernel)), kernel.shape)
+    pivot = kernel[i, j]
+    if pivot == 0:
+        return None
+    a, b = kernel[:, j], kernel[i, :] / pivot
+    return (a, b) if np.allclose(np.outer(a, b), kernel, rtol=0, atol=1e-12 * abs(pivot)) else None
+
+
+def _weighted_shifts(x, taps, size, shifted):
+    """sum_k taps[k] * shifted(x, k, size): one 1-D pass of a separable filter."""
+    y = None
+    for k, tap in enumerate(taps):
+        if tap != 0:
+            term = float(tap) * shifted(x, k, size)
+            if y is None:
+                y = term
+            else:
+                y += term
+    if y is None:                                   # an all-zero kernel
+        y = get_array_module(x).zeros_like(shifted(x, 0, size))
+    return y
 
 
 def fir_filter2d(x, kernel, padding=0):
