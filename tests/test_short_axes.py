@@ -26,6 +26,11 @@ def test_sum_axes_equals_numpy_sum(xp, shape, axes, keepdims):
     np.testing.assert_allclose(host(got), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_sum_axes_of_booleans_counts_like_numpy():
+    mask = np.random.default_rng(3).standard_normal((8, 16, 32, 2)) > 0
+    np.testing.assert_array_equal(sum_axes(mask, (3,)), mask.sum(axis=3))
+
+
 def test_sum_axes_accepts_negative_and_repeated_axes():
     x = np.random.default_rng(1).standard_normal((8, 16, 2, 32, 2))
     np.testing.assert_allclose(sum_axes(x, (-1, 2, -3)), x.sum(axis=(2, 4)), rtol=1e-12)

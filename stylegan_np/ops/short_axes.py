@@ -29,7 +29,8 @@ def _index(axis, i):
 def sum_axes(x, axes, keepdims=False):
     """x.sum(axis=axes, keepdims=keepdims), with short axes summed by slice additions on NumPy."""
     axes = tuple(sorted(set(a % x.ndim for a in axes)))
-    if get_array_module(x) is not np or x.size < 4096:
+    if get_array_module(x) is not np or x.size < 4096 or x.dtype.kind not in "fc":
+        # (NumPy widens small integers and booleans when it sums them; slice additions would not.)
         return x.sum(axis=axes, keepdims=keepdims)
     short = [a for a in axes if 1 < x.shape[a] <= SHORT]
     for a in short:
