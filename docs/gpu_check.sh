@@ -47,7 +47,7 @@ else
 fi
 
 step "training, CuPy, 32x32"
-timeout 150 $py -m stylegan_np.train --backend cupy --resolution 32 --kimg 20 --out "$out/train" \
+timeout 150 $py -m stylegan_np.train --backend cupy --preset small --kimg 20 --out "$out/train" \
     > "$out/train.log" 2>&1
 echo "train exit $?"; tail -8 "$out/train.log"
 step "done"
