@@ -99,6 +99,11 @@ CASES = [
     # resampling
     ("upsample_nearest", sg.upsample_nearest, [normal(2, 2, 3, 3)], True),
     ("avg_pool2d", sg.avg_pool2d, [normal(2, 2, 4, 4)], True),
+    # the same two, and a sum over short axes, large enough (> 4096 elements) for short_axes.py's
+    # slicing to compute the sums and copies on NumPy
+    ("upsample_nearest_large", sg.upsample_nearest, [normal(2, 4, 16, 16)], True),
+    ("avg_pool2d_large", sg.avg_pool2d, [normal(2, 4, 32, 32)], True),
+    ("sum_short_axes_large", lambda x: sg.sum(x, axis=(1, 3)), [normal(8, 3, 64, 3)], True),
     ("resize_bilinear_up", lambda x: sg.resize_bilinear(x, (7, 5)), [normal(2, 2, 3, 4)], True),
     ("resize_bilinear_down", lambda x: sg.resize_bilinear(x, 2), [normal(1, 2, 5, 5)], True),
     # normalisation and blends
