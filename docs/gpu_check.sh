@@ -30,8 +30,9 @@ timeout 120 $py -m stylegan_np.bench --backend cupy --res 32 64 --batch 32 128 -
 echo "bench exit $?"; cat "$out/bench.jsonl"; tail -5 "$out/bench.log"
 
 step "torch peer"
+# The peer lives outside the package (shared/bench/torch_ref.py); TORCH_REF=path names it elsewhere.
 ref=""
-for candidate in shared/bench/torch_ref.py ../shared/bench/torch_ref.py; do
+for candidate in ${TORCH_REF:-} shared/bench/torch_ref.py ../shared/bench/torch_ref.py; do
     [ -f "$candidate" ] && ref="$candidate" && break
 done
 if [ -n "$ref" ] && $py -c "import torch" 2>/dev/null; then
