@@ -85,8 +85,7 @@ _forced_path = None
 
 class forced_path:
     """Context manager: compute every convolution with one path ("winograd", "pointwise", "flat" or
-    "im2col")
-    where that path applies (tests use it to compare the paths)."""
+    "im2col") where that path applies (tests use it to compare the paths)."""
 
     def __init__(self, name):
         self.name = name
@@ -372,8 +371,8 @@ class FIRFilter2d(Function):
         ho, wo = xpad.shape[2] - kh + 1, xpad.shape[3] - kw + 1
         if self.factors is not None:
             column_taps, row_taps = self.factors
-            rows = _weighted_shifts(xpad, row_taps, wo, lambda a, k, n: a[:, :, :, k:k + n])
-            return _weighted_shifts(rows, column_taps, ho, lambda a, k, n: a[:, :, k:k + n, :])
+            rows = _weighted_shifts(xpad, row_taps, wo, axis=3)
+            return _weighted_shifts(rows, column_taps, ho, axis=2)
         y = xp.zeros(x.shape[:2] + (ho, wo), dtype=x.dtype)
         for i in range(kh):
             for j in range(kw):
@@ -397,18 +396,17 @@ def _rank_one_factors(kernel):
     return (a, b) if np.allclose(np.outer(a, b), kernel, rtol=0, atol=1e-12 * abs(pivot)) else None
 
 
-def _weighted_shifts(x, taps, size, shifted):
-    """sum_k taps[k] * shifted(x, k, size): one 1-D pass of a separable filter."""
+def _weighted_shifts(x, taps, size, axis):
+    """sum_k taps[k] * x[k:k + size along `axis`]: one 1-D pass of a separable filter.  A separable
+    kernel (see _rank_one_factors) has a non-zero tap in each direction, so the sum is never empty."""
     y = None
     for k, tap in enumerate(taps):
         if tap != 0:
-            term = float(tap) * shifted(x, k, size)
+            term = float(tap) * x[(slice(None),) * axis + (slice(k, k + size),)]
             if y is None:
                 y = term
             else:
                 y += term
-    if y is None:                                   # an all-zero kernel
-        y = get_array_module(x).zeros_like(shifted(x, 0, size))
     return y
 
 
