@@ -15,6 +15,7 @@ missing.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -108,35 +109,50 @@ class using:
         return False
 
 
+_Tensor = None   # autograd.Tensor, imported on first use (autograd imports this module)
+
+
+def _unwrap(x):
+    """A Tensor's array, or `x` itself.  Decided by type: never `getattr(x, "data", x)`, since a
+    cupy.ndarray has a `.data` of its own (a pointer to device memory)."""
+    global _Tensor
+    if _Tensor is None:
+        from .autograd import Tensor
+        _Tensor = Tensor
+    return x.data if isinstance(x, _Tensor) else x
+
+
 def get_array_module(x):
-    """numpy or cupy, whichever owns the array `x` (a Tensor's data, or a raw array)."""
-    x = getattr(x, "data", x)
-    if _cupy is not None and isinstance(x, _cupy.ndarray):
-        return _cupy
-    return np
+    """numpy or cupy, whichever owns the array `x` (a raw array or a Tensor), decided by its type."""
+    cupy = _cupy if _cupy is not None else sys.modules.get("cupy")
+    if cupy is None:
+        return np
+    return cupy if isinstance(_unwrap(x), cupy.ndarray) else np
 
 
 def backend_of(x) -> str:
-    """"numpy" or "cupy", whichever owns the array `x`."""
+    """"numpy" or "cupy", whichever owns the array (or Tensor) `x`."""
     return "cupy" if get_array_module(x) is not np else "numpy"
 
 
 def to_backend(array, name: str | None = None):
-    """A copy (or the same array, if already there) of `array` on backend `name` (default: current)."""
+    """A copy (or the same array, if already there) of an array or Tensor's data on backend `name`
+    (default: current)."""
     name = name or current()
+    array = _unwrap(array)
     if name == "numpy":
         if get_array_module(array) is not np:
             return array.get()
         return np.asarray(array)
-    cp = module("cupy")
-    return cp.asarray(array)
+    return module("cupy").asarray(array)
 
 
 def to_numpy(array):
-    """A NumPy copy of a NumPy or CuPy array (for saving, plotting and metrics)."""
+    """A NumPy copy of an array or Tensor from either backend (for saving, plotting and metrics)."""
+    array = _unwrap(array)
     if get_array_module(array) is np:
         return np.array(array)  # a copy here too, as from the GPU: never an alias of a live parameter
-    return to_backend(array, "numpy")
+    return array.get()
 
 
 def synchronize() -> None:

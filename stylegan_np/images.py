@@ -8,7 +8,7 @@ from .backend import to_numpy
 
 def to_uint8(images):
     """NCHW floats in [-1, 1] (any backend, or a Tensor) -> NHWC uint8 (channels 1 become grey)."""
-    images = to_numpy(getattr(images, "data", images))
+    images = to_numpy(images)
     images = np.clip((images + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
     images = images.transpose(0, 2, 3, 1)
     return images if images.shape[-1] != 1 else np.repeat(images, 3, axis=-1)
@@ -19,7 +19,7 @@ def upscale_to(images, size):
     factor = size // images.shape[-1]
     if factor <= 1:
         return images
-    images = to_numpy(getattr(images, "data", images))
+    images = to_numpy(images)
     return images.repeat(factor, axis=2).repeat(factor, axis=3)
 
 
@@ -62,7 +62,7 @@ def save_scatter(fake, real, path, title=""):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fake, real = to_numpy(getattr(fake, "data", fake)), to_numpy(getattr(real, "data", real))
+    fake, real = to_numpy(fake), to_numpy(real)
     fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
     ax.scatter(real[:, 0], real[:, 1], s=3, c="0.7", label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:red", label="generated")

@@ -33,7 +33,7 @@ def rng():
 
 def host(t):
     """A NumPy copy of a Tensor's data or of a raw array, from either backend (for assertions)."""
-    return backend.to_numpy(getattr(t, "data", t))
+    return backend.to_numpy(t)
 
 
 def T(xp, array, requires_grad=False):

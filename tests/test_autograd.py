@@ -23,7 +23,7 @@ def T(xp, array, requires_grad=False):
 
 def host(t):
     """A NumPy copy of a Tensor's data (or of a raw array) from either backend."""
-    return backend.to_numpy(getattr(t, "data", t))
+    return backend.to_numpy(t)
 
 
 # --- a tensor used twice accumulates ------------------------------------------------------------

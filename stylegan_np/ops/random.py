@@ -14,7 +14,7 @@ def _shape(shape):
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """A Tensor on the current backend from a list, a number or an array of either backend."""
-    return Tensor(backend.to_backend(getattr(data, "data", data)) if hasattr(data, "shape") else data,
+    return Tensor(backend.to_backend(data) if hasattr(data, "shape") else data,
                   requires_grad=requires_grad, dtype=dtype)
 
 
