@@ -162,25 +162,64 @@ def synchronize() -> None:
 
 
 # --- random numbers --------------------------------------------------------------------------
-# One generator per backend, so that a seed gives the same stream every run.  Training code that
-# must resume exactly draws from a generator derived from (seed, step) instead: see `generator`.
+# One generator per backend, so that a seed gives the same stream every run.  Training draws each
+# step's numbers from a stream seeded by (seed, step), which makes resuming exact without saving any
+# generator state: `reseed` re-chooses a stream's seed without building a new generator.
 _generators: dict = {}
 
 
+def _fold_seed(seed) -> int | None:
+    """An int seed for CuPy's generators from an int or a tuple (through NumPy's SeedSequence)."""
+    if seed is None or isinstance(seed, (int, np.integer)):
+        return None if seed is None else int(seed)
+    return int(np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+class CupyStream:
+    """The methods our code calls on a NumPy Generator (`standard_normal`, `random`), on the GPU.
+
+    Behind it is CuPy's legacy RandomState with cuRAND's Philox generator.  CuPy's Generator API
+    (`cupy.random.default_rng`) would also do, but building one initialises a cuRAND state for every
+    thread (hundreds of thousands on a large GPU); re-seeding a Philox host generator only sets a key
+    and a counter, so `reseed` can run every training step."""
+
+    def __init__(self, cupy, seed=None):
+        self._state = cupy.random.RandomState(_fold_seed(seed),
+                                              method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+
+    def reseed(self, seed) -> "CupyStream":
+        self._state.seed(_fold_seed(seed))
+        return self
+
+    def standard_normal(self, size=None, dtype=np.float64):
+        return self._state.standard_normal(size, dtype=dtype)
+
+    def random(self, size=None, dtype=np.float64):
+        return self._state.random_sample(size, dtype=dtype)
+
+
 def generator(seed=None, name: str | None = None):
-    """A new random Generator on backend `name` (default: current), seeded by `seed` (int or tuple)."""
+    """A new random generator on backend `name` (default: current), seeded by `seed` (int or tuple):
+    a NumPy Generator, or a CupyStream with the same two methods."""
     name = name or current()
     if name == "numpy":
         return np.random.default_rng(seed)
-    cp = module("cupy")
-    # CuPy's Generator takes an int seed; fold a tuple seed into one through NumPy's SeedSequence.
-    if seed is not None and not isinstance(seed, int):
-        seed = int(np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)[0] >> 1)
-    return cp.random.default_rng(seed)
+    return CupyStream(module("cupy"), seed)
+
+
+def reseed(rng, seed, name: str | None = None):
+    """`rng` re-seeded with `seed`: the same stream as `generator(seed)` on rng's backend, without
+    paying for a new generator on the GPU (a NumPy Generator is cheap to build, so it is rebuilt).
+    With rng None, a new generator on backend `name` (default: current)."""
+    if rng is None:
+        return generator(seed, name)
+    if isinstance(rng, CupyStream):
+        return rng.reseed(seed)
+    return np.random.default_rng(seed)
 
 
 def rng(name: str | None = None):
-    """The global random Generator of backend `name` (default: current); reseed it with `seed`."""
+    """The global random generator of backend `name` (default: current); reseed it with `seed`."""
     name = name or current()
     if name not in _generators:
         _generators[name] = generator(None, name)

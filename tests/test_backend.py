@@ -190,3 +190,39 @@ def test_generator_from_seed_and_step_is_deterministic(xp):
     expected = backend.to_numpy(backend.generator(1).standard_normal(3))
     draw((3, 10))
     np.testing.assert_array_equal(backend.to_numpy(backend.rng().standard_normal(3)), expected)
+
+
+def test_reseed_gives_a_new_generators_stream_without_building_one(xp):
+    """Training re-seeds one stream per step (backend.reseed) instead of building a generator, which on
+    the GPU initialises cuRAND state; the numbers must be those of a generator built with that seed."""
+    def draws(rng):
+        return backend.to_numpy(rng.standard_normal((2, 3), dtype=np.float32)), backend.to_numpy(rng.random(4))
+    stream = backend.reseed(None, (5, 0, 1))
+    for step in (0, 1, 7, 1):
+        stream_again = backend.reseed(stream, (5, step, 1))
+        if xp is not np:
+            assert stream_again is stream          # the same CuPy generator, re-seeded
+        for got, expected in zip(draws(stream_again), draws(backend.generator((5, step, 1)))):
+            np.testing.assert_array_equal(got, expected)
+        stream = stream_again
+    assert draws(backend.reseed(stream, (5, 2, 1)))[0].dtype == np.float32
+
+
+def test_to_numpy_and_get_array_module_take_tensors_and_raw_arrays(xp):
+    raw = xp.ones((2, 2), dtype=np.float32)
+    for x in (raw, sg.Tensor(raw)):
+        assert backend.get_array_module(x) is xp
+        assert isinstance(backend.to_numpy(x), np.ndarray)
+    assert backend.get_array_module(np.ones(2)) is np and backend.get_array_module(3.0) is np
+
+
+def test_importing_with_a_bad_environment_variable_is_fine_until_first_use():
+    """`import stylegan_np` never fails on STYLEGAN_NP_BACKEND; the first array names the variable."""
+    import os
+    import subprocess
+    code = ("import stylegan_np as sg\n"
+            "try:\n    sg.ones(1)\nexcept sg.UserError as e:\n    print('UserError:', e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, STYLEGAN_NP_BACKEND="bogus"))
+    assert done.returncode == 0, done.stderr
+    assert "UserError: STYLEGAN_NP_BACKEND='bogus' is not a backend" in done.stdout

@@ -93,6 +93,7 @@ class Trainer:
             self.step, self.nimg = int(ckpt.extra["step"]), int(ckpt.extra["nimg"])
             self.seconds = float(ckpt.extra.get("seconds", 0.0))
         self.last_checkpoint = None
+        self._device_rng = self._sampling_rng = None   # re-seeded streams: see step_rngs
         self.history = []   # the snapshot records (also in log.jsonl), for callers and tests
 
     # -- schedule and data --
@@ -112,9 +113,10 @@ class Trainer:
         return fade_reals(images, alpha) if alpha < 1.0 else images
 
     def step_rngs(self, step):
-        """(host, device) generators for one step, a function of (seed, step) only."""
-        return (np.random.default_rng([self.cfg.seed, step, 0]),
-                backend.generator((self.cfg.seed, step, 1)))
+        """(host, device) generators for one step, a function of (seed, step) only.  The device one
+        is re-seeded, not rebuilt (a new CuPy generator each step would cost more than the step)."""
+        self._device_rng = backend.reseed(self._device_rng, (self.cfg.seed, step, 1))
+        return np.random.default_rng([self.cfg.seed, step, 0]), self._device_rng
 
     # -- the loop --
     def run(self):
@@ -195,8 +197,8 @@ class Trainer:
         """Images (host NumPy) from the sampling generator, in batches."""
         out = []
         for i in range(0, z.shape[0], batch):
-            rng = backend.generator((self.cfg.seed, 2 ** 31 - 2, seed_offset + i))
-            out.append(backend.to_numpy(self.task.generate(z[i:i + batch], res, alpha, rng).data))
+            self._sampling_rng = backend.reseed(self._sampling_rng, (self.cfg.seed, 2 ** 31 - 2, seed_offset + i))
+            out.append(backend.to_numpy(self.task.generate(z[i:i + batch], res, alpha, self._sampling_rng)))
         return np.concatenate(out)
 
     def save_reals(self):
