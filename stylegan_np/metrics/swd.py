@@ -80,15 +80,20 @@ DIRECTIONS_PER_CHUNK = 128  # how many projections are held in memory at once (s
 # ---------------------------------------------------------------------------------------------
 
 
-def to_numpy(images):
-    """Return ``images`` as a float32 NumPy array, copying it off the GPU if need be.
+def to_host(array, dtype=None):
+    """``array`` as a NumPy array (of ``dtype``, if given), copied off the GPU if need be.
 
-    A CuPy array has a ``.get()`` method that copies it to the host; we call it by duck
-    typing so that this module never has to import CuPy.
+    A CuPy array has a ``.get()`` method that copies it to the host (``np.asarray`` on it raises);
+    we call it by duck typing so that this module never has to import CuPy.
     """
-    if not isinstance(images, np.ndarray) and callable(getattr(images, "get", None)):
-        images = np.asarray(images.get())
-    return np.asarray(images, dtype=np.float32)
+    if not isinstance(array, np.ndarray) and callable(getattr(array, "get", None)):
+        array = array.get()
+    return np.asarray(array, dtype=dtype)
+
+
+def to_numpy(images):
+    """Return ``images`` as a float32 NumPy array, copying it off the GPU if need be."""
+    return to_host(images, np.float32)
 
 
 def _is_power_of_two(n):
@@ -129,7 +134,7 @@ def pyramid_down(images):
     Blurring first removes the frequencies that the half-resolution grid cannot represent
     (anti-aliasing), so the small image is a faithful low-pass copy.
     """
-    images = np.asarray(images, dtype=np.float32)
+    images = to_numpy(images)
     return np.ascontiguousarray(_blur(images, BINOMIAL_TAPS)[..., ::2, ::2])
 
 
@@ -140,7 +145,7 @@ def pyramid_up(images):
     in 2-D) because only one output pixel in four received a value: the factor restores the
     mean brightness, so a constant image stays the same constant.
     """
-    images = np.asarray(images, dtype=np.float32)
+    images = to_numpy(images)
     n, c, h, w = images.shape
     spread = np.zeros((n, c, 2 * h, 2 * w), dtype=np.float32)
     spread[..., ::2, ::2] = images
@@ -158,7 +163,7 @@ def laplacian_pyramid(images, n_levels):
     """
     if n_levels < 1:
         raise ValueError(f"a pyramid needs at least 1 level, got n_levels={n_levels}")
-    current = np.asarray(images, dtype=np.float32)
+    current = to_numpy(images)
     levels = []
     for _ in range(n_levels - 1):
         smaller = pyramid_down(current)
@@ -268,8 +273,8 @@ def wasserstein_1d(x, y, axis=-1):
     shorter), so ``W1 = mean_i |x_(i) - y_(i)|`` with ``x_(i)`` the sorted sample.  Other
     axes are independent batches: one distance is returned per batch element.
     """
-    x = np.asarray(x)
-    y = np.asarray(y)
+    x = to_host(x)
+    y = to_host(y)
     if x.shape != y.shape:
         raise ValueError(f"samples must have equal shapes, got {x.shape} and {y.shape}")
     return _mean_abs_difference(np.sort(x, axis=axis), np.sort(y, axis=axis), axis)
