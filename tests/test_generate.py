@@ -219,9 +219,10 @@ def test_noise_figure(run, tmp_path):
     assert picture.shape[:2] == grid_size(2, 7)            # 6 noise draws, then the std map
     t = tiles(picture, 2, 7)
     assert not np.array_equal(t[0][0], t[0][1])            # noise changes the picture
-    std = t[0][6]
-    assert np.array_equal(std[..., 0], std[..., 1])        # the std map is grey
-    assert std.max() == 255                                # normalised to its maximum
+    for row in t:
+        assert np.array_equal(row[6][..., 0], row[6][..., 1])   # the std maps are grey
+    # normalised to the largest std of the figure, wherever the random stream puts it
+    assert max(row[6].max() for row in t) == 255
 
 
 def test_all_figures_by_default(run, tmp_path):
