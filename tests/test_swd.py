@@ -305,3 +305,17 @@ def test_bad_inputs_are_refused():
     bad[0, 0, 0, 0] = np.nan
     with pytest.raises(ValueError):
         swd.distance(images, bad)
+
+
+def test_every_public_helper_takes_device_arrays(xp):
+    """The module docstring promises that GPU arrays are copied to the host first: each public
+    function gives on a device array exactly what it gives on the same host array."""
+    host = smooth_images(8, 16, seed=3)
+    device = xp.asarray(host)
+    np.testing.assert_array_equal(pyramid_down(device), pyramid_down(host))
+    np.testing.assert_array_equal(pyramid_up(device), pyramid_up(host))
+    for a, b in zip(laplacian_pyramid(device, 3), laplacian_pyramid(host, 3)):
+        np.testing.assert_array_equal(a, b)
+    x, y = host[:4].reshape(4, -1), host[4:].reshape(4, -1)
+    np.testing.assert_array_equal(wasserstein_1d(xp.asarray(x), xp.asarray(y)), wasserstein_1d(x, y))
+    assert sliced_wasserstein(device[:4], device[4:], seed=0, **FAST) == sliced_wasserstein(host[:4], host[4:], seed=0, **FAST)
