@@ -39,19 +39,19 @@ def reason(excinfo):
     """One line that says why a test failed, from the exception it raised."""
     error = excinfo.value
     text = str(error).strip().split("\n")[0]
-    if isinstance(error, NotImplementedError) and STUB.search(text):
-        chapter, name = STUB.search(text).groups()
-        return f"still a stub: {chapter}_{name} is not written yet"
-    if isinstance(error, AssertionError):
-        return text or "an assertion failed"
-    # An error inside the student's code: name the line of the package where it happened.
+    # The line of the package where it happened (the student's code, or a stub).
     where = ""
     for entry in reversed(traceback.extract_tb(excinfo.tb)):
         path = entry.filename.replace(os.sep, "/")
         if "/stylegan_np/" in path:
-            where = f" (in stylegan_np/{path.split('/stylegan_np/', 1)[1]}, line {entry.lineno})"
+            where = f"stylegan_np/{path.split('/stylegan_np/', 1)[1]}, line {entry.lineno}"
             break
-    return f"{type(error).__name__}: {text}{where}"
+    if isinstance(error, NotImplementedError) and STUB.search(text):
+        chapter, name = STUB.search(text).groups()
+        return f"still a stub: {chapter}_{name} is not written yet ({where})"
+    if isinstance(error, AssertionError):
+        return text or "an assertion failed"
+    return f"{type(error).__name__}: {text}" + (f" (in {where})" if where else "")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -61,6 +61,8 @@ def pytest_runtest_makereport(item, call):
     if report.failed or (report.when == "call" and report.passed):
         why = reason(call.excinfo) if report.failed and call.excinfo is not None else ""
         _outcomes.append((item.nodeid, task_of(item), "failed" if report.failed else "passed", why))
+        if why.startswith("still a stub"):
+            report.longrepr = why           # one line instead of a traceback into the stub
 
 
 def pytest_collectreport(report):

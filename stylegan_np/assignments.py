@@ -147,6 +147,7 @@ class Release:
     chapters: list[int]
     assigned: list[str]                     # the released chapters' tasks (or the --tasks given)
     removed: set[str] = field(default_factory=set)   # assigned + every later chapter's tasks
+    hidden: list[str] = field(default_factory=list)  # what the build hid in the notebooks
 
     @property
     def last(self) -> int:
@@ -243,7 +244,7 @@ def _write_copy(out: Path, release: Release, root: Path) -> list[str]:
     for r in regions:
         if r.task in release.removed:
             body = (root / r.path).read_text().split("\n")[r.begin + 1:r.end]
-            for line in leaks.telling_lines(body) - public:
+            for line in leaks.secrets(leaks.telling_lines(body), public):
                 telling.setdefault(line, r.task)
     hidden = []
     notebooks = root / "notebooks"
@@ -282,7 +283,7 @@ def build(out_dir, chapters=None, task_names=None, root: Path | None = None) -> 
     release = plan(chapters, task_names, root)
     out = Path(out_dir)
     check_empty_target(out, root)
-    write_copy(out, release, root)
+    release.hidden = write_copy(out, release, root)
     return release
 
 
@@ -323,6 +324,8 @@ def main(argv=None):
     if args.command == "build":
         release = build(args.out, chapters, task_names, root)
         first = chapter_dirs(root)[release.chapters[0]].name
+        for note in release.hidden:
+            print(f"hid {note}")
         print(f"wrote the student version to {args.out}: chapter(s) {', '.join(map(str, release.chapters))}, "
               f"{len(release.assigned)} task(s) to write: {', '.join(release.assigned)}")
         print(f"students: cd {args.out} && pip install -e '.[test]' && python -m pytest    "

@@ -114,15 +114,20 @@ def compose(reference: Path, out: Path, task: str, bodies) -> None:
         shutil.copy2(reference / "chapters" / name, out / "chapters" / name)
     shutil.copytree(chapter_dir, out / "chapters" / chapter_dir.name, ignore=assignments.IGNORED)
     (out / "pytest.ini").write_text(GRADER_PYTEST_INI)
+    compose_regions(out, task, bodies)
+
+
+def compose_regions(root: Path, task: str, bodies) -> None:
+    """Replace the bodies of `task`'s regions in the package under `root` by `bodies` ({(file, k): lines})."""
     by_file = {}
     for (path, k), body in bodies.items():
         by_file.setdefault(path, {})[k] = body
     for path, replacements in by_file.items():
-        lines = (out / path).read_text().split("\n")
+        lines = (root / path).read_text().split("\n")
         regions = [r for r in assignments.regions_in_text("\n".join(lines), Path(path)) if r.task == task]
         for k, r in reversed(list(enumerate(regions))):
             lines[r.begin + 1:r.end] = replacements[k]
-        (out / path).write_text("\n".join(lines))
+        (root / path).write_text("\n".join(lines))
 
 
 def run_task_tests(copy: Path, task: str, timeout: float) -> dict:

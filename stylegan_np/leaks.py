@@ -4,7 +4,8 @@ A removed region's body "gives its task away" through its telling lines: the lin
 not scaffolding shared with the rest of the library (`x, = self.inputs`, `for i in range(kh):`).  The
 student version must not contain a telling line anywhere: not in a handout's hint, not in a public
 test, not in a notebook's code, markdown or printed output.  Lines are compared with all whitespace
-removed (and a leading `return` dropped), so re-indented or re-spaced copies count too.
+removed (and a leading `return` dropped), and a line that contains a telling line counts, so
+re-indented, re-spaced or quoted copies are found too.
 
 Notebooks are shown to students, so `redact_notebook` removes what would give a task away: a cell
 with solution markers gets the same stubs as the package; any other line that is a telling line is
@@ -22,6 +23,7 @@ from pathlib import Path
 MIN_LENGTH = 12   # shorter normalised lines ("returnx*y") are too generic to tell anything
 ALIAS = re.compile(r"^[\w,]+=[\w.]+(\([\w,]*\)|\[[^\]]*\])?$")   # a, b = self.inputs; ho, wo = col.shape[-2:]
 BARE_CALL = re.compile(r"^[\w.]+\(\)$")                           # loss.backward(); opt.step()
+NAMES = re.compile(r"^\(?[\w,]+\)?$")                              # return loss, penalty, d_real, d_fake (an API)
 HEADER = re.compile(r"^(for|if|elif|else|while|with|try|except|finally|def|class)\b.*:$")  # structure, not content
 TEXT_SUFFIXES = {".py", ".md", ".txt", ".toml", ".yml", ".yaml", ".json", ".ini", ".cfg", ".ipynb", ".sh"}
 
@@ -42,20 +44,22 @@ def telling_lines(body: list[str]) -> set[str]:
     out = set()
     for line in body:
         code = normalise(line)
-        generic = ALIAS.match(code) or BARE_CALL.match(code) or HEADER.match(line.strip())
+        generic = ALIAS.match(code) or BARE_CALL.match(code) or NAMES.match(code) or HEADER.match(line.strip())
         if len(code) >= MIN_LENGTH and not generic and not code.startswith("raiseNotImplementedError"):
             out.add(code)
     return out
 
 
-def public_lines(paths) -> set[str]:
-    """Normalised lines of code the student version shows anyway (the package after stripping): a
-    telling line that also appears there is no secret (it is library scaffolding, or a past week's
-    solution kept in the copy)."""
-    out = set()
-    for path in paths:
-        out.update(normalise(line) for line in Path(path).read_text().split("\n"))
-    return out
+def public_lines(paths) -> str:
+    """The code the student version shows anyway (the package after stripping), normalised, one line
+    per line: a telling line found in it is no secret (library scaffolding, or a past week's solution
+    kept in the copy).  Test membership with `line in public`."""
+    return "\n".join(normalise(line) for path in paths for line in Path(path).read_text().split("\n"))
+
+
+def secrets(telling: set[str], public: str) -> set[str]:
+    """The telling lines that the public code does not contain."""
+    return {line for line in telling if line not in public}
 
 
 def _hidden(task):
@@ -63,12 +67,17 @@ def _hidden(task):
 
 
 def _scan_lines(lines, telling):
-    """[(line index, task)] for every line of `lines` that is a telling line."""
+    """[(line index, task)] for every line of `lines` that contains a telling line (so a solution
+    quoted inside a sentence or an assignment counts too)."""
+    normalised = [normalise(line) for line in lines]
+    joined = "\n".join(normalised)
+    found = [(secret, task) for secret, task in telling.items() if secret in joined]
     hits = []
-    for i, line in enumerate(lines):
-        task = telling.get(normalise(line))
-        if task:
-            hits.append((i, task))
+    for i, line in enumerate(normalised):
+        for secret, task in found:
+            if secret in line:
+                hits.append((i, task))
+                break
     return hits
 
 

@@ -168,7 +168,9 @@ class CriticTask(GANTask):
         return loss
 
 
-def make_task(xp, ema_kimg=0.0):
+def make_task(xp, monkeypatch, ema_kimg=0.0):
+    """A small task; its EMA decay comes from a stand-in (0.9), so these tests do not need ch04_ema."""
+    monkeypatch.setattr(tasks, "ema_beta", lambda batch, half_life: 0.9)
     cfg = build_config("gan", data="ring", hidden=8, z_dim=3, batch=6, ema_kimg=ema_kimg, lr=0.01)
     with default_dtype(np.float64):
         return CriticTask(cfg)
@@ -191,8 +193,8 @@ def one_step(xp, rng, task, step=0):
 
 
 @pytest.mark.ch04_train_step
-def test_the_d_step_sees_fakes_without_a_graph_and_leaves_g_alone(xp, rng):
-    task = make_task(xp)
+def test_the_d_step_sees_fakes_without_a_graph_and_leaves_g_alone(xp, rng, monkeypatch):
+    task = make_task(xp, monkeypatch)
     g_before = [host(p).copy() for p in task.G.parameters()]
     one_step(xp, rng, task)
     kind, fakes, g_at_d_loss = task.events[0]
@@ -205,8 +207,8 @@ def test_the_d_step_sees_fakes_without_a_graph_and_leaves_g_alone(xp, rng):
 
 
 @pytest.mark.ch04_train_step
-def test_the_g_step_comes_after_the_d_step_with_d_frozen(xp, rng):
-    task = make_task(xp)
+def test_the_g_step_comes_after_the_d_step_with_d_frozen(xp, rng, monkeypatch):
+    task = make_task(xp, monkeypatch)
     d_before = [host(p).copy() for p in task.D.parameters()]
     one_step(xp, rng, task)
     kinds = [e[0] for e in task.events]
@@ -220,8 +222,8 @@ def test_the_g_step_comes_after_the_d_step_with_d_frozen(xp, rng):
 
 
 @pytest.mark.ch04_train_step
-def test_each_optimizer_sees_its_own_fresh_gradients(xp, rng):
-    task = make_task(xp)
+def test_each_optimizer_sees_its_own_fresh_gradients(xp, rng, monkeypatch):
+    task = make_task(xp, monkeypatch)
     log = []
     spy_optimizer(task.opt_d, "D", log, list(task.D.parameters()))
     spy_optimizer(task.opt_g, "G", log, list(task.G.parameters()))
@@ -244,7 +246,7 @@ def test_each_optimizer_sees_its_own_fresh_gradients(xp, rng):
 
 @pytest.mark.ch04_train_step
 def test_fresh_latents_the_ema_and_the_returned_losses(xp, rng, monkeypatch):
-    task = make_task(xp, ema_kimg=0.1)
+    task = make_task(xp, monkeypatch, ema_kimg=0.1)
     drawn, ema_calls = [], []
     original_latents = task.latents
     task.latents = lambda n, r: drawn.append(n) or original_latents(n, r)
@@ -256,11 +258,11 @@ def test_fresh_latents_the_ema_and_the_returned_losses(xp, rng, monkeypatch):
     check(len(ema_calls) == 1, f"update the moving average once per step, got {len(ema_calls)} calls")
     ema, model, beta, g_at_ema = ema_calls[0]
     check(ema is task.G_ema and model is task.G and beta == task.ema_beta,
-          "call update_ema(self.G_ema, self.G, self.ema_beta)")
+          "update_ema must average self.G into self.G_ema with the task's own self.ema_beta")
     check(any(not np.allclose(a, b) for a, b in zip(g_at_ema, g_before)),
           "the moving average must be updated after G's step (it averages the new weights)")
     check(isinstance(stats, dict) and {"loss_d", "extra", "loss_g"} <= set(stats),
           "train_step returns d_loss's statistics with loss_g added: {'loss_d', ..., 'loss_g'}")
     check(all(isinstance(v, Tensor) for v in stats.values()), "the returned statistics are Tensors")
-    task2 = make_task(xp, ema_kimg=0.0)
+    task2 = make_task(xp, monkeypatch, ema_kimg=0.0)
     one_step(xp, rng, task2)     # without an EMA copy (G_ema None) the step must work too

@@ -24,8 +24,8 @@ class Latents:
 
 
 @pytest.mark.ch04_train_step
-def test_two_steps_equal_two_steps_by_hand(xp, rng):
-    task = make_task(xp)
+def test_two_steps_equal_two_steps_by_hand(xp, rng, monkeypatch):
+    task = make_task(xp, monkeypatch)
     G, D = copy.deepcopy(task.G), copy.deepcopy(task.D)
     opt_g = Adam(G.parameters(), lr=task.cfg.lr, betas=(task.cfg.beta1, task.cfg.beta2), eps=1e-8)
     opt_d = Adam(D.parameters(), lr=task.cfg.lr, betas=(task.cfg.beta1, task.cfg.beta2), eps=1e-8)
