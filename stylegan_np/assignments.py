@@ -313,6 +313,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     root = project_root()
     known = tasks(root)
+    if args.command != "list" and (root / "chapters" / "release.json").is_file():
+        raise UserError(f"{root} is a student's copy (it has chapters/release.json): build and grade from the "
+                        "instructor's reference checkout of the book")
     if args.command == "list":
         spec = manifest(root)
         for task, chapter in known.items():

@@ -16,10 +16,12 @@ from .autograd import Tensor
 
 
 def host(x):
-    """A NumPy copy of a Tensor's data or of an array from either backend."""
+    """A NumPy array from a Tensor, an array of either backend, a number or a list of numbers."""
     if isinstance(x, Tensor):
         x = x.data
-    return np.asarray(backend.to_numpy(x)) if not np.isscalar(x) else np.asarray(x)
+    if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float, bool)):
+        return np.asarray(x)
+    return backend.to_numpy(x)
 
 
 def check(condition, why: str) -> None:
@@ -29,7 +31,7 @@ def check(condition, why: str) -> None:
 
 def close(actual, expected, why: str, rtol: float = 1e-10, atol: float = 1e-12) -> None:
     """`actual` equals `expected` within rtol/atol (same shape; NaN never passes)."""
-    a, e = host(actual), np.asarray(expected)
+    a, e = host(actual), host(expected)
     if a.shape != e.shape and e.ndim > 0:
         raise AssertionError(f"{why} (the result has shape {a.shape}, expected {e.shape})")
     e = np.broadcast_to(e, a.shape)

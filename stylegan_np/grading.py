@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -140,8 +141,11 @@ def run_task_tests(copy: Path, task: str, timeout: float) -> dict:
            "-p", "no:cacheprovider", "-c", str(copy / "pytest.ini"), "--rootdir", str(copy)]
     done = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout)
     if not report.is_file():
-        tail = (done.stdout + done.stderr).strip().split("\n")[-1:]
-        return {"tests": [], "collection_errors": [f"pytest did not run: {' '.join(tail)}"]}
+        output = (done.stdout + done.stderr).strip()
+        last = output.split("\n")[-1].strip().lstrip("E").strip()
+        where = re.findall(r'stylegan_np[/\\]([\w/\\.]+)", line (\d+)', output)
+        at = f" (in stylegan_np/{where[-1][0]}, line {where[-1][1]})" if where else ""
+        return {"tests": [], "collection_errors": [f"{last}{at}"]}
     return json.loads(report.read_text())
 
 

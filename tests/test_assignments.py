@@ -6,6 +6,7 @@ gets imported), with pytest's plugin autoloading off to keep each run under a se
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -212,24 +213,30 @@ def test_plain_pytest_in_a_week_copy_runs_that_chapter_and_names_the_stubs(tmp_p
         if chapter == 7:
             assert re.search(rf"{task}\s+0 /\s+\d+\s+still a stub", table), table
     assert ".ipynb" not in done.stdout
+    refused = subprocess.run([sys.executable, "-m", "stylegan_np.assignments", "grade", str(copy)], cwd=copy,
+                             capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(copy)))
+    assert refused.returncode == 2 and "student's copy" in refused.stderr, "grading runs from the reference only"
 
 
 def test_the_readme_example_works(tmp_path):
     section = (ROOT / "README.md").read_text().split("## Assignments", 1)[1].split("\n## ", 1)[0]
-    commands = [line.strip() for line in re.findall(r"```bash\n(.*?)```", section, re.S)[0].split("\n") if line.strip()]
-    build = next(c for c in commands if c.startswith("python -m stylegan_np.assignments build"))
-    test = next(c for c in commands if "python -m pytest" in c).split("&&")[-1].strip()
-    folder = build.split()[4]
-    copy = tmp_path / Path(folder).name
-    done = subprocess.run(build.replace(folder, str(copy)).split(), cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    block = re.findall(r"```bash\n(.*?)```", section, re.S)[0]
+    commands = [shlex.split(line, comments=True) for line in block.split("\n") if line.strip()]
+    build = next(c for c in commands if c[:4] == ["python", "-m", "stylegan_np.assignments", "build"])
+    chained = next(c for c in commands if "pytest" in c)
+    test = chained[len(chained) - chained[::-1].index("&&"):] if "&&" in chained else chained
+    assert test[:3] == ["python", "-m", "pytest"] and "-m" in test[3:], test
+    copy = tmp_path / Path(build[4]).name
+    done = subprocess.run([sys.executable] + build[1:4] + [str(copy)] + build[5:], cwd=ROOT, capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0, done.stderr
-    marker = test.split("-m ")[-1].split()[0]
-    outcomes, ran = run_pytest(copy, test.split("python -m pytest", 1)[1].split("-m ")[0].split(), marker)
+    marker = test[test.index("-m", 3) + 1]
+    targets = [t for t in test[3:test.index("-m", 3)]]
+    outcomes, ran = run_pytest(copy, targets, marker)
     assert outcomes and all(o == "failed" for o in outcomes.values()), "the task's tests must fail on its stub"
     assert "still a stub" in ran.stdout
     fill(copy, [marker])                                # ... and pass once the task is written
-    outcomes, ran = run_pytest(copy, test.split("python -m pytest", 1)[1].split("-m ")[0].split(), marker)
+    outcomes, ran = run_pytest(copy, targets, marker)
     assert outcomes and all(o == "passed" for o in outcomes.values()), ran.stdout[-3000:]
 
 
