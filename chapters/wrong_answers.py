@@ -16,6 +16,7 @@ class WrongAnswer:
     what: str                # the mistake, in a few words
     path: str                # the file whose regions of `task` are edited
     edits: tuple             # ((find, replace), ...): each `find` occurs once in the task's regions of `path`
+                             # (or is WHOLE_REGION)
     expect: str              # a phrase the grader's message must contain
 
     @property
@@ -24,6 +25,7 @@ class WrongAnswer:
 
 
 W = WrongAnswer
+WHOLE_REGION = "<the whole region>"   # as `find`: replace the body of the task's only region in the file
 AUTOGRAD, ELEMENTWISE, REDUCTIONS = "stylegan_np/autograd.py", "stylegan_np/ops/elementwise.py", "stylegan_np/ops/reductions.py"
 CONV, LAYERS, OPTIM = "stylegan_np/ops/conv.py", "stylegan_np/nn/layers.py", "stylegan_np/optim.py"
 LOSSES, EMA, TASKS = "stylegan_np/losses.py", "stylegan_np/models/ema.py", "stylegan_np/training/tasks.py"
@@ -48,26 +50,10 @@ RECURSIVE_ORDER = '''    visited, post_order = set(), []
         visit(root)
     return post_order[::-1]'''
 
-REFERENCE_ORDER_BODY = '''    visited, post_order = set(), []
-    stack = [(root, False) for root in roots]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            post_order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        if tensor.creator is not None:
-            stack.extend((x, False) for x in tensor.creator.inputs
-                         if x.requires_grad and id(x) not in visited)
-    return post_order[::-1]'''
-
 WRONG_ANSWERS = [
     # --- chapter 1 ---
     W("ch01_topological_order", "a recursive depth-first search", AUTOGRAD,
-      ((REFERENCE_ORDER_BODY, RECURSIVE_ORDER),), "recursion limit"),
+      ((WHOLE_REGION, RECURSIVE_ORDER),), "recursion limit"),
     W("ch01_topological_order", "post-order not reversed", AUTOGRAD,
       (("    return post_order[::-1]", "    return post_order"),), "the root must come first"),
     W("ch01_topological_order", "no visited set", AUTOGRAD,

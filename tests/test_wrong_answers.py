@@ -33,6 +33,9 @@ def apply(wrong, root=ROOT) -> str:
         lines = text.split("\n")
         regions = [r for r in assignments.regions_in_text(text, Path(wrong.path)) if r.task == wrong.task]
         bodies = ["\n".join(lines[r.begin + 1:r.end]) for r in regions]
+        if find == catalogue.WHOLE_REGION:
+            assert len(regions) == 1, f"{wrong.id}: WHOLE_REGION needs the task's only region in {wrong.path}"
+            find = bodies[0]
         hits = [k for k, body in enumerate(bodies) for _ in range(body.count(find))]
         assert len(hits) == 1, f"{wrong.id}: {find!r} occurs {len(hits)} times in the task's regions, not once"
         r = regions[hits[0]]
