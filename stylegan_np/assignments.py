@@ -206,11 +206,13 @@ def _notebook_chapter(path: Path):
 def write_copy(out: Path, release: Release, root: Path) -> list[str]:
     """Write the student version of `release` into the (new or empty) folder `out`; returns what was
     hidden from the notebooks.  Raises UserError, and removes `out`, if a solution would still show."""
+    existed = out.is_dir()
     out.mkdir(parents=True, exist_ok=True)
     try:
         return _write_copy(out, release, root)
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
+        for child in (out.iterdir() if existed else [out]):      # leave a folder the user made, empty
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
         raise
 
 

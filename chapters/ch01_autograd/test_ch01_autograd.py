@@ -14,7 +14,7 @@ import pytest
 
 from stylegan_np import autograd, grad
 from stylegan_np.autograd import Function, Tensor, _run_backward, _topological_order, enable_grad
-from stylegan_np.checks import check, close, host
+from stylegan_np.checks import check, close
 from stylegan_np.ops.elementwise import Exp, Log, Mul, Pow
 from stylegan_np.ops.reductions import Sum
 

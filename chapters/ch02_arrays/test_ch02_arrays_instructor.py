@@ -1,6 +1,5 @@
 """Chapter 2, instructor-only grading tests: other sizes than the public tests', and the real
 convolutions of the library that go through the general path."""
-import numpy as np
 import pytest
 
 from stylegan_np import conv2d, tensor

@@ -15,11 +15,11 @@ import itertools
 import numpy as np
 import pytest
 
-from stylegan_np import Tensor, avg_pool2d, conv2d, conv_transpose2d, default_dtype, upsample_nearest
+from stylegan_np import Tensor, conv2d, conv_transpose2d, default_dtype, upsample_nearest
 from stylegan_np import sum as tsum
 from stylegan_np.checks import check, close, gradients_agree, host, run, same
 from stylegan_np.losses import d_logistic, r1_penalty
-from stylegan_np.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator
+from stylegan_np.models import DCGANDiscriminator, DCGANGenerator
 from stylegan_np.ops import reshape
 from stylegan_np.training import build_config
 from stylegan_np.training.tasks import GANTask

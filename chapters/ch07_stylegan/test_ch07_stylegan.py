@@ -25,7 +25,7 @@ from stylegan_np.checks import check, close, gradients_agree, host, run, same
 from stylegan_np.models import MappingNetwork, StyleGANGenerator
 from stylegan_np.models.stylegan import StyledLayer
 from stylegan_np.nn import AdaIN, NoiseInjection
-from stylegan_np.ops import blur, upsample_nearest
+from stylegan_np.ops import upsample_nearest
 from stylegan_np.training import build_config
 from stylegan_np.training.tasks import StyleGANTask
 

@@ -10,8 +10,6 @@ Expected values:
 * interpolation: the frames' latents, read back through the stand-in mapping; spherical in Z
   (constant angular speed, in the plane of the two ends), linear in W.
 """
-import math
-
 import numpy as np
 import pytest
 
