@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,17 +69,22 @@ class Report:
         return sum(r.max_points for r in self.results)
 
 
+def regions_by_key(root: Path, task: str, regions=None) -> dict:
+    """{(file, k): Region} for the k-th region of `task` in each file under root/stylegan_np."""
+    regions = regions if regions is not None else assignments.find_regions(root)
+    out, count = {}, {}
+    for r in regions:
+        if r.task == task:
+            key = (r.path.as_posix(), count.get(r.path, 0))
+            count[r.path] = key[1] + 1
+            out[key] = r
+    return out
+
+
 def region_bodies(root: Path, task: str, regions=None) -> dict[tuple[str, int], list[str]]:
     """{(file, k): body lines} of the k-th region of `task` in each file under root/stylegan_np."""
-    regions = regions if regions is not None else assignments.find_regions(root)
-    bodies, count = {}, {}
-    for r in regions:
-        if r.task != task:
-            continue
-        key = (r.path.as_posix(), count.get(r.path, 0))
-        count[r.path] = key[1] + 1
-        bodies[key] = (root / r.path).read_text().split("\n")[r.begin + 1:r.end]
-    return bodies
+    return {key: (root / r.path).read_text().split("\n")[r.begin + 1:r.end]
+            for key, r in regions_by_key(root, task, regions).items()}
 
 
 def student_bodies(student: Path, task: str, expected) -> tuple[dict | None, str]:
@@ -88,15 +94,17 @@ def student_bodies(student: Path, task: str, expected) -> tuple[dict | None, str
         file = student / path
         if not file.is_file():
             return None, f"{path} is missing from the submission"
+        text = file.read_text(errors="replace")
         try:
-            regions = assignments.regions_in_text(file.read_text(errors="replace"), Path(path))
+            regions = assignments.regions_in_text(text, Path(path))
         except ValueError as e:
             return None, f"the solution markers are broken: {e}"
+        lines = text.split("\n")
         for r in regions:
             if r.task == task:
                 key = (path, count.get(path, 0))
                 count[path] = key[1] + 1
-                found[key] = file.read_text(errors="replace").split("\n")[r.begin + 1:r.end]
+                found[key] = lines[r.begin + 1:r.end]
     missing = sorted(set(expected) - set(found))
     if missing:
         return None, (f"the ### BEGIN SOLUTION {task} / ### END SOLUTION markers are missing in "
@@ -107,7 +115,6 @@ def student_bodies(student: Path, task: str, expected) -> tuple[dict | None, str
 def compose(reference: Path, out: Path, task: str, bodies) -> None:
     """A copy of the reference's package and of the task's chapter in which the task's regions hold
     `bodies` (the student's code) and everything else is the reference."""
-    import shutil
     shutil.copytree(reference / "stylegan_np", out / "stylegan_np", ignore=assignments.IGNORED)
     chapter_dir = assignments.chapter_dirs(reference)[int(task[2:4])]
     (out / "chapters").mkdir()
@@ -158,7 +165,7 @@ def grade_task(student: Path, reference: Path, task: str, spec: dict, timeout: f
     if bodies is None:
         result.status, result.messages = "missing", [why]
         return result
-    stub_bodies = {key: assignments.stub(r) for key, r in _regions_by_key(reference, task, regions).items()}
+    stub_bodies = {key: assignments.stub(r) for key, r in regions_by_key(reference, task, regions).items()}
     if all(_code(bodies[key]) == _code(stub_bodies[key]) for key in bodies):
         result.status, result.messages = "stub", ["not written: the region still holds the stub"]
         return result
@@ -188,17 +195,6 @@ def grade_task(student: Path, reference: Path, task: str, spec: dict, timeout: f
     else:
         result.status, result.points = "passed", result.max_points
     return result
-
-
-def _regions_by_key(root, task, regions):
-    regions = regions if regions is not None else assignments.find_regions(root)
-    out, count = {}, {}
-    for r in regions:
-        if r.task == task:
-            key = (r.path.as_posix(), count.get(r.path, 0))
-            count[r.path] = key[1] + 1
-            out[key] = r
-    return out
 
 
 def _code(lines):
