@@ -274,7 +274,7 @@ def _topological_order(roots):
     A depth-first search with an explicit stack: post-order lists every tensor after its inputs;
     reversed, it lists every tensor before its inputs, which is the order backward needs.
     """
-    ### BEGIN SOLUTION ch01_topological_order: list every tensor reachable from roots before its inputs (roots first), using an explicit stack, not recursion
+    ### BEGIN SOLUTION ch01_topological_order: every tensor reachable from roots, each listed before the tensors it was computed from, without recursion
     visited, post_order = set(), []
     stack = [(root, False) for root in roots]
     while stack:
@@ -311,6 +311,7 @@ def _run_backward(roots, root_grads, create_graph=False, targets=None, release=F
                 needed.add(id(tensor))
     target_ids = {id(t) for t in targets} if targets is not None else set()
 
+    ### BEGIN SOLUTION ch01_backward_pass: walk `order` once, passing each tensor's summed gradient through its creator's backward (see the handout)
     grads, found = {}, {}
     for root, g in zip(roots, root_grads):
         grads[id(root)] = grads[id(root)] + g if id(root) in grads else g
@@ -343,6 +344,7 @@ def _run_backward(roots, root_grads, create_graph=False, targets=None, release=F
             if release:
                 f.release()
     return found
+    ### END SOLUTION
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, allow_unused: bool = False):

@@ -133,11 +133,13 @@ class Drawer:
         """(name, first, last+1) for coarse, middle and fine layers.  The paper's split is by resolution
         (coarse 4-8, middle 16-32, fine 64+); below 64x64 that leaves 'fine' empty, so we then split
         the layers into thirds instead."""
+        ### BEGIN SOLUTION ch08_mixing_grid: the coarse, middle and fine layer ranges, by resolution from 64x64 up, in thirds below
         n = self.G.num_layers
         if self.cfg.resolution >= 64:
             return [("coarse", 0, 4), ("middle", 4, 8), ("fine", 8, n)]
         a, b = round(n / 3), round(2 * n / 3)
         return [("coarse", 0, a), ("middle", a, b), ("fine", b, n)]
+        ### END SOLUTION
 
     def mixing(self, seeds_a, seeds_b):
         za, zb = self.z(seeds_a), self.z(seeds_b)
@@ -147,6 +149,7 @@ class Drawer:
         blank = np.full((1,) + img_a.shape[1:], -1.0, dtype=img_a.dtype)
         paths = []
         for name, lo, hi in self.layer_ranges():
+            ### BEGIN SOLUTION ch08_mixing_grid: the figure-3 grid: a blank corner, sources B along the top, sources A down the side, and each cell A's image with B's styles on layers lo..hi-1
             cells = [np.concatenate([blank, img_b])]
             for i in range(len(seeds_a)):
                 row = [img_a[i:i + 1]]
@@ -155,6 +158,7 @@ class Drawer:
                     row.append(self.synth(ws))
                 cells.append(np.concatenate(row))
             images = np.concatenate(cells)
+            ### END SOLUTION
             paths.append(self.save(images, f"mixing-{name}.png", rows=len(seeds_a) + 1, cols=len(seeds_b) + 1))
         return paths
 
@@ -164,6 +168,7 @@ class Drawer:
         za, zb = self.z([seed_a]).data, self.z([seed_b]).data
         xp = backend.xp()
         t = np.linspace(0, 1, steps)
+        ### BEGIN SOLUTION ch08_interpolation: z_path, `steps` latents from za to zb by slerp, and w_path, their w's by lerp from f(za) to f(zb)
         a, b = za / xp.linalg.norm(za), zb / xp.linalg.norm(zb)
         omega = float(xp.arccos(xp.clip((a * b).sum(), -1, 1)))
         zs = [(np.sin((1 - s) * omega) * za + np.sin(s * omega) * zb) / np.sin(omega) if omega > 1e-6
@@ -172,6 +177,7 @@ class Drawer:
         with no_grad():
             wa, wb = self.G.map(Tensor(za)), self.G.map(Tensor(zb))
             w_path = Tensor(xp.concatenate([(wa.data * (1 - s) + wb.data * s) for s in t]))
+        ### END SOLUTION
         paths = []
         for space, ws in (("z", self.G.styles(z_path)), ("w", [w_path] * self.G.num_layers)):
             frames = self.synth(ws, noise_offset=7)

@@ -18,13 +18,13 @@ from .ops import lerp, mean, rand, softplus, sqrt, sum
 
 def d_logistic(d_real, d_fake):
     """Non-saturating D loss, averaged over the batch."""
-    ### BEGIN SOLUTION ch04_gan_losses: mean softplus(D(fake)) + mean softplus(-D(real))
+    ### BEGIN SOLUTION ch04_gan_losses: -E[log sigmoid(D(x))] - E[log(1 - sigmoid(D(G(z))))], from the logits, stable for any logit
     return mean(softplus(d_fake)) + mean(softplus(-d_real))
     ### END SOLUTION
 
 
 def g_nonsaturating(d_fake):
-    ### BEGIN SOLUTION ch04_gan_losses: mean softplus(-D(fake))
+    ### BEGIN SOLUTION ch04_gan_losses: -E[log sigmoid(D(G(z)))], from the logits, stable for any logit
     return mean(softplus(-d_fake))
     ### END SOLUTION
 
@@ -32,7 +32,7 @@ def g_nonsaturating(d_fake):
 def r1_penalty(d_real, reals, gamma: float = 10.0):
     """(gamma/2) * mean over the batch of ||dD(x)/dx||^2, differentiable with respect to D's weights.
     `reals` must be the leaf Tensor (requires_grad=True) that produced `d_real`."""
-    ### BEGIN SOLUTION ch07_r1: (gamma / 2) * batch mean of the squared norm of dD(real)/dreal, from grad(..., create_graph=True)
+    ### BEGIN SOLUTION ch05_r1: (gamma / 2) E ||dD(x)/dx||^2 over the real batch, differentiable with respect to D's weights
     g, = grad(sum(d_real), [reals], create_graph=True)
     return mean(sum(g * g, axis=tuple(range(1, g.ndim)))) * (gamma * 0.5)
     ### END SOLUTION
@@ -40,7 +40,7 @@ def r1_penalty(d_real, reals, gamma: float = 10.0):
 
 def d_wgan_gp(D, reals, fakes, *, alpha=1.0, gp_lambda=10.0, drift=1e-3, rng=None):
     """ProGAN's D loss; returns (loss, gradient penalty, D(reals), D(fakes))."""
-    ### BEGIN SOLUTION ch06_gradient_penalty: WGAN-GP: D(fake) - D(real) + lambda (||grad D(x_hat)|| - 1)^2 + drift D(real)^2, with x_hat = lerp(fake, real, u) and create_graph=True
+    ### BEGIN SOLUTION ch06_gradient_penalty: WGAN-GP with ProGAN's drift term (Gulrajani et al. eq. 3; ProGAN A.1), differentiable with respect to D's weights
     d_real = D(reals, alpha=alpha)
     d_fake = D(fakes, alpha=alpha)
     u = rand(reals.shape[0], 1, 1, 1, dtype=reals.dtype, rng=rng)

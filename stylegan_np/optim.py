@@ -102,7 +102,7 @@ class Adam(Optimizer):
         self.eps = eps
 
     def update(self, i, p, g):
-        ### BEGIN SOLUTION ch03_adam: Kingma & Ba, algorithm 1: update the moments m and v in place, bias-correct with this parameter's count, step p.data
+        ### BEGIN SOLUTION ch03_adam: one step of Kingma & Ba's algorithm 1 for parameter i, in place
         xp = backend.get_array_module(p.data)
         m = self._buffer(i, "m", p.data)
         v = self._buffer(i, "v", p.data)

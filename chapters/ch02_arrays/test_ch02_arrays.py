@@ -1,10 +1,14 @@
-"""Chapter 2 grading tests: convolution as matrix multiplication (im2col) and its adjoint (col2im).
+"""Chapter 2 grading tests: convolution as matrix multiplication (im2col), its adjoint (col2im), and
+the general convolution built on them.
 
 The expected arrays are built here with plain Python loops over every index, straight from the
 definitions:
     col[c, i, j, n, a, b] = x_padded[n, c, a * stride + i, b * stride + j]          (im2col)
     x_padded[n, c, a * stride + i, b * stride + j] += col[c, i, j, n, a, b]          (col2im)
-and the convolution from  y[n, o, a, b] = sum_{c, i, j} x_padded[n, c, a s + i, b s + j] W[o, c, i, j].
+    y[n, o, a, b] = sum_{c in o's group, i, j} x_padded[n, c, a s + i, b s + j] W[o, c, i, j]
+The convolution's tests force the general path (`forced_path("im2col")`; stride 1 with one group
+otherwise takes a faster path) and give it an im2col made of these loops, so they grade your
+Conv2d.forward alone.
 """
 import itertools
 
@@ -12,8 +16,9 @@ import numpy as np
 import pytest
 
 from stylegan_np import backend, conv2d, tensor
-from stylegan_np.ops.conv import Conv2dGradInput, col2im, im2col
-from stylegan_np.testing import host
+from stylegan_np.checks import check, close, run, same
+from stylegan_np.ops import conv
+from stylegan_np.ops.conv import col2im, forced_path, im2col
 
 
 def out_size(size, k, stride, padding):
@@ -24,7 +29,7 @@ def im2col_loops(x, kh, kw, stride, padding):
     n, c, h, w = x.shape
     xpad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     ho, wo = out_size(h, kh, stride, padding), out_size(w, kw, stride, padding)
-    col = np.zeros((c, kh, kw, n, ho, wo))
+    col = np.zeros((c, kh, kw, n, ho, wo), dtype=x.dtype)
     for ci, i, j, ni, a, b in itertools.product(range(c), range(kh), range(kw), range(n), range(ho), range(wo)):
         col[ci, i, j, ni, a, b] = xpad[ni, ci, a * stride + i, b * stride + j]
     return col
@@ -33,7 +38,7 @@ def im2col_loops(x, kh, kw, stride, padding):
 def col2im_loops(col, x_shape, stride, padding):
     c, kh, kw, n, ho, wo = col.shape
     _, _, h, w = x_shape
-    xpad = np.zeros((n, c, h + 2 * padding, w + 2 * padding))
+    xpad = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=col.dtype)
     for ci, i, j, ni, a, b in itertools.product(range(c), range(kh), range(kw), range(n), range(ho), range(wo)):
         xpad[ni, ci, a * stride + i, b * stride + j] += col[ci, i, j, ni, a, b]
     return xpad[:, :, padding:padding + h, padding:padding + w]
@@ -57,26 +62,31 @@ def conv_loops(x, weight, stride, padding, groups=1):
 GEOMETRIES = [(3, 3, 1, 1), (3, 3, 2, 1), (2, 3, 1, 0), (3, 2, 2, 0), (4, 4, 2, 1), (1, 1, 1, 0)]
 
 
+def describe(kh, kw, stride, padding):
+    return f"kernel {kh}x{kw}, stride {stride}, padding {padding}"
+
+
 # --- ch02_im2col ----------------------------------------------------------------------------------
 
 @pytest.mark.ch02_im2col
 @pytest.mark.parametrize("kh, kw, stride, padding", GEOMETRIES)
 def test_im2col_gathers_every_kernel_tap(xp, rng, kh, kw, stride, padding):
     x = rng.standard_normal((2, 3, 5, 6))
-    col = im2col(xp.asarray(x), kh, kw, stride, padding)
+    where = describe(kh, kw, stride, padding)
+    col = run(lambda: im2col(xp.asarray(x), kh, kw, stride, padding), "im2col", where)
     expected = im2col_loops(x, kh, kw, stride, padding)
-    assert col.shape == expected.shape
-    np.testing.assert_array_equal(host(col), expected)
+    check(col.shape == expected.shape, f"im2col with {where}: the columns must have shape (C, kh, kw, N, Ho, Wo) "
+                                       f"= {expected.shape}, not {col.shape} (Ho = (H + 2p - kh) // stride + 1)")
+    same(col, expected, f"im2col with {where}: col[c, i, j, n, a, b] must be x_padded[n, c, a*stride + i, b*stride + j]")
 
 
 @pytest.mark.ch02_im2col
-@pytest.mark.parametrize("stride, padding, groups", [(2, 1, 1), (2, 0, 1), (1, 1, 2), (2, 1, 2)])
-def test_strided_and_grouped_convolutions_go_through_im2col(xp, rng, stride, padding, groups):
-    # stride 1 with one group takes a separate fast path; these settings use im2col + one matmul
-    x = rng.standard_normal((2, 4, 6, 5))
-    weight = rng.standard_normal((6, 4 // groups, 3, 3))
-    y = conv2d(tensor(xp.asarray(x)), tensor(xp.asarray(weight)), stride=stride, padding=padding, groups=groups)
-    np.testing.assert_allclose(host(y), conv_loops(x, weight, stride, padding, groups), rtol=1e-10, atol=1e-10)
+def test_im2col_keeps_the_dtype_and_the_input(xp, rng):
+    x = xp.asarray(rng.standard_normal((1, 2, 4, 4)).astype(np.float32))
+    before = backend.to_numpy(x).copy()
+    col = im2col(x, 3, 3, 1, 1)
+    check(col.dtype == np.float32, f"im2col of a float32 image must stay float32, got {col.dtype}")
+    same(x, before, "im2col must not change its input (pad into a new array)")
 
 
 # --- ch02_col2im ----------------------------------------------------------------------------------
@@ -87,9 +97,13 @@ def test_col2im_adds_every_entry_back_onto_its_pixel(xp, rng, kh, kw, stride, pa
     x_shape = (2, 3, 5, 6)
     ho, wo = out_size(5, kh, stride, padding), out_size(6, kw, stride, padding)
     col = rng.standard_normal((3, kh, kw, 2, ho, wo))
-    x = col2im(xp.asarray(col), x_shape, stride, padding)
-    assert x.shape == x_shape
-    np.testing.assert_allclose(host(x), col2im_loops(col, x_shape, stride, padding), rtol=1e-12, atol=1e-12)
+    where = describe(kh, kw, stride, padding)
+    x = run(lambda: col2im(xp.asarray(col), x_shape, stride, padding), "col2im", where)
+    check(x.shape == x_shape, f"col2im with {where}: the result must be cropped back to x_shape {x_shape}, "
+                              f"not {x.shape}")
+    close(x, col2im_loops(col, x_shape, stride, padding),
+          f"col2im with {where}: every entry must be added (+=) onto its pixel; where patches overlap their "
+          "entries add up, they do not overwrite each other", rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.ch02_col2im
@@ -100,22 +114,59 @@ def test_col2im_is_the_adjoint_of_im2col(xp, rng, kh, kw, stride, padding):
     x = rng.standard_normal(x_shape)
     ax = im2col_loops(x, kh, kw, stride, padding)
     c = rng.standard_normal(ax.shape)
-    lhs = (ax * c).sum()
-    rhs = (x * host(col2im(xp.asarray(c), x_shape, stride, padding))).sum()
-    np.testing.assert_allclose(rhs, lhs, rtol=1e-10)
+    back = run(lambda: col2im(xp.asarray(c), x_shape, stride, padding), "col2im", describe(kh, kw, stride, padding))
+    close((x * backend.to_numpy(back)).sum(), (ax * c).sum(),
+          f"<im2col(x), c> must equal <x, col2im(c)> ({describe(kh, kw, stride, padding)})", rtol=1e-10)
 
 
-@pytest.mark.ch02_col2im
-@pytest.mark.parametrize("stride, padding", [(2, 1), (2, 0), (3, 1)])
-def test_input_gradient_of_a_strided_convolution_goes_through_col2im(xp, rng, stride, padding):
-    # dL/dx for L = sum(conv(x, W) * gy): every output pixel spreads gy * W back over its patch
-    x_shape = (2, 3, 7, 6)
-    weight = rng.standard_normal((4, 3, 3, 3))
-    ho, wo = out_size(7, 3, stride, padding), out_size(6, 3, stride, padding)
-    gy = rng.standard_normal((2, 4, ho, wo))
-    gx_pad = np.zeros((2, 3, 7 + 2 * padding, 6 + 2 * padding))
-    for ni, oi, a, b in itertools.product(range(2), range(4), range(ho), range(wo)):
-        gx_pad[ni, :, a * stride:a * stride + 3, b * stride:b * stride + 3] += gy[ni, oi, a, b] * weight[oi]
-    expected = gx_pad[:, :, padding:padding + 7, padding:padding + 6]
-    gx = Conv2dGradInput(x_shape, stride=stride, padding=padding)(tensor(xp.asarray(gy)), tensor(xp.asarray(weight)))
-    np.testing.assert_allclose(host(gx), expected, rtol=1e-10, atol=1e-10)
+# --- ch02_conv2d ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def loop_im2col(monkeypatch):
+    """The general path with an im2col made of loops, so that only Conv2d.forward is graded."""
+    def im2col_by_loops(x, kh, kw, stride=1, padding=0):
+        return backend.get_array_module(x).asarray(im2col_loops(backend.to_numpy(x), kh, kw, stride, padding))
+    monkeypatch.setattr(conv, "im2col", im2col_by_loops)
+    with forced_path("im2col"):
+        yield
+
+
+def convolve(xp, x, weight, stride, padding, groups):
+    y = run(lambda: conv2d(tensor(xp.asarray(x)), tensor(xp.asarray(weight)), stride=stride, padding=padding,
+                           groups=groups), "conv2d", f"stride {stride}, padding {padding}, groups {groups}")
+    n, _, h, w = x.shape
+    o, _, kh, kw = weight.shape
+    expected_shape = (n, o, out_size(h, kh, stride, padding), out_size(w, kw, stride, padding))
+    check(y.shape == expected_shape, f"conv2d must return (N, O, Ho, Wo) = {expected_shape}, not {y.shape} "
+                                     "(was the product reshaped or transposed in the wrong order?)")
+    return y
+
+
+@pytest.mark.ch02_conv2d
+@pytest.mark.parametrize("kh, kw, stride, padding", GEOMETRIES)
+def test_conv2d_matches_the_definition(xp, rng, kh, kw, stride, padding, loop_im2col):
+    x = rng.standard_normal((2, 3, 5, 6))
+    weight = rng.standard_normal((4, 3, kh, kw))
+    y = convolve(xp, x, weight, stride, padding, 1)
+    close(y, conv_loops(x, weight, stride, padding),
+          f"conv2d with {describe(kh, kw, stride, padding)}: y[n, o, a, b] = sum over c, i, j of "
+          "x_padded[n, c, a s + i, b s + j] W[o, c, i, j]", rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.ch02_conv2d
+@pytest.mark.parametrize("stride, padding, groups", [(1, 1, 2), (2, 1, 2), (1, 0, 3), (2, 1, 6)])
+def test_grouped_convolutions(xp, rng, stride, padding, groups, loop_im2col):
+    x = rng.standard_normal((2, 6, 5, 5))
+    weight = rng.standard_normal((6, 6 // groups, 3, 3))
+    y = convolve(xp, x, weight, stride, padding, groups)
+    close(y, conv_loops(x, weight, stride, padding, groups),
+          f"conv2d with groups={groups}: output channel o sees only the C/groups input channels of its own group",
+          rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.ch02_conv2d
+def test_float32_stays_float32(xp, rng, loop_im2col):
+    x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+    weight = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    y = convolve(xp, x, weight, 2, 1, 1)
+    check(y.dtype == np.float32, f"a float32 convolution must return float32, got {y.dtype}")

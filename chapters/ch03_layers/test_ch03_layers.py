@@ -1,10 +1,12 @@
-"""Chapter 3 grading tests: the equalized-learning-rate dense layer, the convolution's backward pass
-and Adam.
+"""Chapter 3 grading tests: the equalized-learning-rate dense layer, Adam, and both gradients of the
+convolution.
 
 Expected values: the layer's formula y = x (c W)^T + lr_mul b in NumPy with c = gain lr_mul / sqrt(fan_in)
 written here (not read from the layer); the gradients of a linear map by hand (dL/dW = c u^T x for
-L = sum(y u)); the convolution's gradients by loops over every index and by central differences
-(`gradcheck`); Adam from Kingma & Ba's algorithm 1, re-implemented here step by step.
+L = sum(y u)); Adam from Kingma & Ba's algorithm 1, re-implemented here step by step; the
+convolution's gradients by loops over every index and by central differences (`gradcheck`), first
+and second order.  The convolution tests force the general path (`forced_path("im2col")`), which is
+where your code runs (stride 1 with one group otherwise takes faster paths that are given).
 """
 import itertools
 import math
@@ -12,11 +14,12 @@ import math
 import numpy as np
 import pytest
 
-from stylegan_np import Tensor, backend, conv2d, default_dtype
-from stylegan_np.gradcheck import gradcheck
+from stylegan_np import Tensor, conv2d, default_dtype
+from stylegan_np.checks import check, close, gradients_agree, host, run
 from stylegan_np.nn import Linear, Parameter
+from stylegan_np.ops import conv
+from stylegan_np.ops.conv import forced_path
 from stylegan_np.optim import Adam
-from stylegan_np.testing import host
 
 
 def T(xp, array, requires_grad=False):
@@ -47,10 +50,16 @@ def test_linear_forward_matches_the_formula(xp, rng, lr_mul, gain, activation, e
     x = rng.standard_normal((4, in_f))
     W, b = host(layer.weight), host(layer.bias)
     c = gain * lr_mul / math.sqrt(in_f) if equalized else lr_mul   # He's constant, applied at run time
-    expected = activation_np(x @ (c * W).T + lr_mul * b, activation)
-    y = layer(T(xp, x))
-    assert y.shape == (4, out_f)
-    np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)
+    y = run(lambda: layer(T(xp, x)), "Linear.forward", "y = x (c W)^T + lr_mul b, then the activation")
+    check(y.shape == (4, out_f), f"a (4, {in_f}) batch through Linear({in_f}, {out_f}) must give (4, {out_f}), "
+                                 f"not {y.shape}")
+    if activation is not None:
+        close(y, activation_np(x @ (c * W).T + lr_mul * b, activation),
+              f"Linear(activation={activation!r}) must apply activate(y, self.activation) last: is the activation "
+              "missing, or applied before the bias?", rtol=1e-10, atol=1e-12)
+    close(y, activation_np(x @ (c * W).T + lr_mul * b, activation),
+          f"y = x (c W)^T + lr_mul b with c = self.w_scale (lr_mul {lr_mul}, gain {gain}): is the bias missing "
+          "its lr_mul, or the weight its scale?", rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.ch03_equalized_linear
@@ -58,8 +67,8 @@ def test_linear_without_bias(xp, rng):
     with default_dtype(np.float64):
         layer = Linear(6, 2, bias=False, gain=3.0)
     x = rng.standard_normal((3, 6))
-    expected = x @ (3.0 / math.sqrt(6) * host(layer.weight)).T
-    np.testing.assert_allclose(host(layer(T(xp, x))), expected, rtol=1e-10, atol=1e-12)
+    close(layer(T(xp, x)), x @ (3.0 / math.sqrt(6) * host(layer.weight)).T,
+          "Linear(bias=False) has no bias term (self.bias is None)", rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.ch03_equalized_linear
@@ -72,57 +81,12 @@ def test_the_stored_weight_sees_its_gradient_scaled_by_he_constant(xp, rng):
     x_np, u = rng.standard_normal((5, in_f)), rng.standard_normal((5, out_f))
     x = T(xp, x_np, True)
     (layer(x) * T(xp, u)).sum().backward()
-    np.testing.assert_allclose(host(layer.weight.grad), c * u.T @ x_np, rtol=1e-10)
-    np.testing.assert_allclose(host(layer.bias.grad), lr_mul * u.sum(axis=0), rtol=1e-10)
-    np.testing.assert_allclose(host(x.grad), u @ (c * host(layer.weight)), rtol=1e-10)
-
-
-# --- ch03_conv_backward ---------------------------------------------------------------------------
-
-def conv_gradients_by_loops(x, weight, gy, stride, padding):
-    """dL/dx and dL/dW of L = sum(conv(x, W) * gy), from y[n,o,a,b] = sum x_pad[n,c,as+i,bs+j] W[o,c,i,j]."""
-    n, c, h, w = x.shape
-    o, _, kh, kw = weight.shape
-    xpad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    gx_pad, gw = np.zeros_like(xpad), np.zeros_like(weight)
-    _, _, ho, wo = gy.shape
-    for ni, oi, a, b in itertools.product(range(n), range(o), range(ho), range(wo)):
-        rows, cols = slice(a * stride, a * stride + kh), slice(b * stride, b * stride + kw)
-        gx_pad[ni, :, rows, cols] += gy[ni, oi, a, b] * weight[oi]
-        gw[oi] += gy[ni, oi, a, b] * xpad[ni, :, rows, cols]
-    return gx_pad[:, :, padding:padding + h, padding:padding + w], gw
-
-
-@pytest.mark.ch03_conv_backward
-@pytest.mark.parametrize("stride, padding", [(1, 1), (1, 0), (2, 1)])
-def test_conv_gradients_match_loops(xp, rng, stride, padding):
-    x_np, w_np = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3))
-    x, w = T(xp, x_np, True), T(xp, w_np, True)
-    y = conv2d(x, w, stride=stride, padding=padding)
-    gy = rng.standard_normal(y.shape)
-    y.backward(T(xp, gy))
-    gx, gw = conv_gradients_by_loops(x_np, w_np, gy, stride, padding)
-    np.testing.assert_allclose(host(x.grad), gx, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(host(w.grad), gw, rtol=1e-10, atol=1e-10)
-
-
-@pytest.mark.ch03_conv_backward
-@pytest.mark.parametrize("stride, padding, groups", [(1, 1, 1), (2, 1, 1), (1, 1, 2), (2, 0, 2)])
-def test_conv_gradcheck(xp, rng, stride, padding, groups):
-    x = xp.asarray(rng.standard_normal((2, 4, 4, 4)))
-    w = xp.asarray(rng.standard_normal((2, 4 // groups, 3, 3)))
-    assert gradcheck(lambda a, b: conv2d(a, b, stride=stride, padding=padding, groups=groups), [x, w])
-
-
-@pytest.mark.ch03_conv_backward
-def test_conv_gradient_with_respect_to_the_input_only(xp, rng):
-    # a constant kernel: only x asks for a gradient (e.g. dD/dx for R1) and it must still be right
-    x_np, w_np = rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((3, 2, 3, 3))
-    x = T(xp, x_np, True)
-    y = conv2d(x, T(xp, w_np), padding=1)
-    gy = rng.standard_normal(y.shape)
-    y.backward(T(xp, gy))
-    np.testing.assert_allclose(host(x.grad), conv_gradients_by_loops(x_np, w_np, gy, 1, 1)[0], rtol=1e-10, atol=1e-10)
+    check(layer.weight.grad is not None, "the stored weight received no gradient: multiply the Parameter itself by "
+                                         "the scale, inside the graph (not its data, not a detached copy)")
+    close(layer.weight.grad, c * u.T @ x_np, "the stored weight's gradient must be c u^T x: the run-time scale "
+                                             "belongs inside the graph", rtol=1e-10)
+    close(layer.bias.grad, lr_mul * u.sum(axis=0), "the bias's gradient must be lr_mul sum_n u", rtol=1e-10)
+    close(x.grad, u @ (c * host(layer.weight)), "the input's gradient must be u (c W)", rtol=1e-10)
 
 
 # --- ch03_adam ------------------------------------------------------------------------------------
@@ -151,7 +115,9 @@ def test_adam_first_step_is_lr_times_the_sign(xp, rng, betas):
     opt = Adam([p], lr=0.01, betas=betas, eps=1e-8)
     p.grad = T(xp, g)
     opt.step()
-    np.testing.assert_allclose(host(p), p0 - 0.01 * g / (np.abs(g) + 1e-8), rtol=1e-12, atol=1e-15)
+    close(p, p0 - 0.01 * g / (np.abs(g) + 1e-8),
+          "Adam's first step must be lr g / (|g| + eps): with bias correction m_hat = g and v_hat = g^2 "
+          "(is the correction missing, or eps inside the square root?)", rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.ch03_adam
@@ -167,7 +133,9 @@ def test_adam_several_steps_follow_algorithm_1(xp, rng, betas):
             p.grad = T(xp, gs[k])
         opt.step()
     for p, s, gs in zip(params, starts, grads):
-        np.testing.assert_allclose(host(p), adam_reference(s, gs, 0.003, betas[0], betas[1], 1e-6), rtol=1e-10)
+        close(p, adam_reference(s, gs, 0.003, betas[0], betas[1], 1e-6),
+              f"six steps of Adam with betas {betas} must follow algorithm 1 (m with beta1, v with beta2, "
+              "both bias-corrected with t)", rtol=1e-10)
 
 
 @pytest.mark.ch03_adam
@@ -182,7 +150,100 @@ def test_adam_bias_correction_counts_each_parameters_own_updates(xp, rng):
         a.grad = T(xp, ga[k])
         b.grad = T(xp, gb) if k == 2 else None
         opt.step()
-        if k < 2:
-            np.testing.assert_array_equal(host(b), b0)
-    np.testing.assert_allclose(host(b), b0 - 0.1 * gb / (np.abs(gb) + 1e-8), rtol=1e-12)
-    np.testing.assert_allclose(host(a), adam_reference(a0, ga, 0.1, 0.9, 0.99, 1e-8), rtol=1e-10)
+    close(b, b0 - 0.1 * gb / (np.abs(gb) + 1e-8),
+          "a parameter's first update must be a first step of Adam: bias-correct with this parameter's own "
+          "count of updates (self.counts[i]), not the optimizer's step count", rtol=1e-12)
+    close(a, adam_reference(a0, ga, 0.1, 0.9, 0.99, 1e-8), "three steps of Adam", rtol=1e-10)
+
+
+@pytest.mark.ch03_adam
+def test_adam_updates_in_place(xp, rng):
+    p = P(xp, rng.standard_normal(3))
+    data = p.data
+    opt = Adam([p], lr=0.1)
+    for _ in range(2):
+        p.grad = T(xp, rng.standard_normal(3))
+        opt.step()
+    check(p.data is data, "Adam must update p.data in place (p.data -= ...): the model and the checkpoints hold "
+                          "that very array")
+    state = opt.state[0]
+    check(set(state) >= {"m", "v"} and not np.allclose(host(state["m"]), 0),
+          "Adam's moments must live in its state (self._buffer(i, 'm', ...) and 'v'), updated in place: "
+          "checkpoints save them")
+
+
+# --- ch03_conv_backward ---------------------------------------------------------------------------
+
+def conv_gradients_by_loops(x, weight, gy, stride, padding, groups=1):
+    """dL/dx and dL/dW of L = sum(conv(x, W) * gy), from y[n,o,a,b] = sum x_pad[n,c,as+i,bs+j] W[o,c,i,j]."""
+    n, c, h, w = x.shape
+    o, cg, kh, kw = weight.shape
+    xpad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    gx_pad, gw = np.zeros_like(xpad), np.zeros_like(weight)
+    _, _, ho, wo = gy.shape
+    per_group = o // groups
+    for ni, oi, a, b in itertools.product(range(n), range(o), range(ho), range(wo)):
+        g = oi // per_group
+        chans, rows, cols = slice(g * cg, (g + 1) * cg), slice(a * stride, a * stride + kh), slice(b * stride, b * stride + kw)
+        gx_pad[ni, chans, rows, cols] += gy[ni, oi, a, b] * weight[oi]
+        gw[oi] += gy[ni, oi, a, b] * xpad[ni, chans, rows, cols]
+    return gx_pad[:, :, padding:padding + h, padding:padding + w], gw
+
+
+def conv_and_backward(xp, x_np, w_np, gy, stride, padding, groups, x_grad=True, w_grad=True):
+    x, w = T(xp, x_np, x_grad), T(xp, w_np, w_grad)
+    setting = f"stride {stride}, padding {padding}, groups {groups}"
+    y = conv2d(x, w, stride=stride, padding=padding, groups=groups)
+    run(lambda: y.backward(T(xp, gy)), "the convolution's backward", setting)
+    return x, w
+
+
+CASES = [(1, 1, 1), (1, 0, 1), (2, 1, 1), (2, 0, 1), (1, 1, 2), (2, 1, 2), (3, 2, 4)]
+
+
+@pytest.mark.ch03_conv_backward
+@pytest.mark.parametrize("stride, padding, groups", CASES)
+def test_conv_gradients_match_loops(xp, rng, stride, padding, groups):
+    x_np, w_np = rng.standard_normal((2, 4, 6, 5)), rng.standard_normal((4, 4 // groups, 3, 3))
+    with forced_path("im2col"):
+        y_shape = conv2d(T(xp, x_np), T(xp, w_np), stride=stride, padding=padding, groups=groups).shape
+        gy = rng.standard_normal(y_shape)
+        x, w = conv_and_backward(xp, x_np, w_np, gy, stride, padding, groups)
+    gx, gw = conv_gradients_by_loops(x_np, w_np, gy, stride, padding, groups)
+    setting = f"stride {stride}, padding {padding}, groups {groups}"
+    check(x.grad is not None and w.grad is not None, "Conv2d.backward must return (dL/dx, dL/dW) when both are needed")
+    close(x.grad, gx, f"dL/dx ({setting}): every output pixel spreads gy * W back over the input patch it was "
+                      "computed from (is col2im given this convolution's stride and padding?)", rtol=1e-10, atol=1e-10)
+    close(w.grad, gw, f"dL/dW ({setting}): W[o, c, i, j] collects gy[n, o, a, b] x_padded[n, c, a s + i, b s + j] over "
+                      "every n, a, b (is each group's weight paired with its own channels?)", rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.ch03_conv_backward
+def test_only_the_needed_gradient_is_computed(xp, rng, monkeypatch):
+    # R1 differentiates D with respect to its input only: the weight's gradient must not be computed
+    calls = []
+    original = conv.Conv2dGradWeight.forward
+    monkeypatch.setattr(conv.Conv2dGradWeight, "forward", lambda self, *a: calls.append(1) or original(self, *a))
+    x_np, w_np = rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((3, 2, 3, 3))
+    gy = rng.standard_normal((1, 3, 2, 2))
+    with forced_path("im2col"):
+        x, w = conv_and_backward(xp, x_np, w_np, gy, 2, 1, 1, w_grad=False)
+    check(not calls, "Conv2d.backward computed dL/dW although the weight needs no gradient: look at "
+                     "self.needs_input_grad")
+    close(x.grad, conv_gradients_by_loops(x_np, w_np, gy, 2, 1)[0], "dL/dx with a constant weight",
+          rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.ch03_conv_backward
+@pytest.mark.parametrize("stride, padding, groups", [(1, 1, 1), (2, 1, 2)])
+def test_conv_gradcheck_first_and_second_order(xp, rng, stride, padding, groups):
+    # second order: R1 and WGAN-GP differentiate the convolution's gradients again
+    x = xp.asarray(rng.standard_normal((2, 4, 4, 4)))
+    w = xp.asarray(rng.standard_normal((2, 4 // groups, 3, 3)))
+    f = lambda a, b: conv2d(a, b, stride=stride, padding=padding, groups=groups)  # noqa: E731
+    with forced_path("im2col"):
+        gradients_agree(f, [x, w], f"the convolution's gradients disagree with central differences (stride "
+                                   f"{stride}, groups {groups})")
+        gradients_agree(f, [x, w], f"the gradients of the convolution's gradients disagree with central "
+                                   f"differences (stride {stride}, groups {groups}): Conv2dGradInput and "
+                                   "Conv2dGradWeight must be right for every setting", second_order=True)

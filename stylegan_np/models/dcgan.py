@@ -16,32 +16,40 @@ class DCGANGenerator(nn.Module):
         super().__init__()
         check_resolution(resolution, 8)
         self.z_dim, self.resolution = z_dim, resolution
+        ### BEGIN SOLUTION ch05_dcgan: G's layers, named and sized as in the handout's table
         ch = [channels_at(r, fmap_base, fmap_max) for r in resolutions(resolution)]
         self.c4 = ch[0]
         self.project = nn.Linear(z_dim, ch[0] * 16, activation="lrelu")
         self.ups = nn.ModuleList(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1, activation="lrelu")
                                  for a, b in zip(ch, ch[1:]))
         self.to_rgb = nn.Conv2d(ch[-1], channels, 3)
+        ### END SOLUTION
 
     def forward(self, z):
+        ### BEGIN SOLUTION ch05_dcgan: z -> 4x4 features -> doubled by each transposed convolution -> an image in [-1, 1]
         x = pixel_norm(reshape(self.project(z), (z.shape[0], self.c4, 4, 4)))
         for up in self.ups:
             x = pixel_norm(up(x))
         return tanh(self.to_rgb(x))
+        ### END SOLUTION
 
 
 class DCGANDiscriminator(nn.Module):
     def __init__(self, resolution=32, channels=3, fmap_base=2048, fmap_max=256):
         super().__init__()
         check_resolution(resolution, 8)
+        ### BEGIN SOLUTION ch05_dcgan: D's layers, named and sized as in the handout's table
         ch = [channels_at(r, fmap_base, fmap_max) for r in reversed(resolutions(resolution))]
         self.from_rgb = nn.Conv2d(channels, ch[0], 3, activation="lrelu")
         self.downs = nn.ModuleList(nn.Conv2d(a, b, 4, stride=2, padding=1, activation="lrelu")
                                    for a, b in zip(ch, ch[1:]))
         self.out = nn.Linear(ch[-1] * 16, 1)
+        ### END SOLUTION
 
     def forward(self, img):
+        ### BEGIN SOLUTION ch05_dcgan: image -> halved by each strided convolution down to 4x4 -> one logit per image
         x = self.from_rgb(img)
         for down in self.downs:
             x = down(x)
         return self.out(reshape(x, (x.shape[0], -1)))
+        ### END SOLUTION

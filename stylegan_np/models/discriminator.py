@@ -59,7 +59,7 @@ class ProgressiveDiscriminator(nn.Module):
         if i > 0:
             x = self.blocks[i - 1](x)
             if alpha < 1.0:
-                ### BEGIN SOLUTION ch06_fade_in: blend fromRGB of the pooled image (the old path) with the new block's output
+                ### BEGIN SOLUTION ch06_fade_in: while resolution res fades in, blend the old input path with the new block's output
                 old = self.from_rgb[i - 1](avg_pool2d(img))
                 x = lerp(old, x, alpha)
                 ### END SOLUTION

@@ -9,9 +9,11 @@ import copy
 
 
 def ema_beta(batch_size: int, half_life_kimg: float = 10.0) -> float:
+    ### BEGIN SOLUTION ch04_ema: the per-step decay that halves an old weight's share after half_life_kimg thousand images (0 when the half-life is not positive)
     if half_life_kimg <= 0:
         return 0.0
     return 0.5 ** (batch_size / (half_life_kimg * 1000.0))
+    ### END SOLUTION
 
 
 def make_ema(model):
@@ -23,8 +25,10 @@ def make_ema(model):
 
 def update_ema(ema, model, beta: float) -> None:
     """ema <- lerp(model, ema, beta) parameter by parameter, in place; buffers (w_avg) are copied."""
+    ### BEGIN SOLUTION ch04_ema: move every averaged parameter towards the live one, in place, outside the graph; copy the buffers
     for p_ema, p in zip(ema.parameters(), model.parameters()):
         p_ema.data *= beta
         p_ema.data += (1.0 - beta) * p.data
     for (_, b_ema), (_, b) in zip(ema.named_buffers(), model.named_buffers()):
         b_ema.data = b.data.copy()
+    ### END SOLUTION

@@ -32,6 +32,7 @@ class ProGANGenerator(nn.Module):
         self.to_rgb = nn.ModuleList(nn.Conv2d(ch[r], channels, 1) for r in self.res_list)
 
     def forward(self, z, res=None, alpha: float = 1.0):
+        ### BEGIN SOLUTION ch06_fade_in: ProGAN's G up to resolution res (table 2, pixel norm after every layer), the newest resolution faded in with alpha
         res = res or self.resolution
         i = self.res_list.index(res)
         x = reshape(self.dense4(pixel_norm(z)), (z.shape[0], self.c4, 4, 4))
@@ -45,7 +46,6 @@ class ProGANGenerator(nn.Module):
             x = pixel_norm(conv_b(pixel_norm(conv_a(x))))
         image = self.to_rgb[i](x)
         if i > 0 and alpha < 1.0:
-            ### BEGIN SOLUTION ch06_fade_in: blend the upsampled toRGB of the previous resolution's features with the new image
             image = lerp(upsample_nearest(self.to_rgb[i - 1](previous)), image, alpha)
-            ### END SOLUTION
         return image
+        ### END SOLUTION

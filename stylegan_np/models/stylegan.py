@@ -31,7 +31,7 @@ class MappingNetwork(nn.Module):
         self.net = nn.Sequential(*[nn.Linear(a, b, lr_mul=lr_mul, activation="lrelu") for a, b in zip(dims, dims[1:])])
 
     def forward(self, z):
-        ### BEGIN SOLUTION ch07_mapping: pixel-normalise z, then run the dense layers
+        ### BEGIN SOLUTION ch07_mapping: f(z) as in the paper's section 2 and NVlabs's G_mapping
         return self.net(pixel_norm(z))
         ### END SOLUTION
 
@@ -48,6 +48,7 @@ class StyledLayer(nn.Module):
         self.adain = nn.AdaIN(w_dim, out_ch)
 
     def forward(self, x, w, noise=None, rng=None):
+        ### BEGIN SOLUTION ch07_styled_layer: one synthesis layer in NVlabs's order; `noise` is None (draw it from rng), False (no noise) or a tensor
         if self.upsample:
             x = upsample_nearest(x)
         if self.conv is not None:
@@ -58,6 +59,7 @@ class StyledLayer(nn.Module):
             x = self.noise(x, noise, rng)
         x = nn.activate(x + reshape(self.bias, (1, -1, 1, 1)), "lrelu")
         return self.adain(x, w)
+        ### END SOLUTION
 
 
 class StyleGANGenerator(nn.Module):
@@ -110,7 +112,7 @@ class StyleGANGenerator(nn.Module):
 
     def update_w_avg(self, w):
         """Track the centre of mass of W: w_avg <- lerp(mean of the batch's w, w_avg, beta)."""
-        ### BEGIN SOLUTION ch08_w_avg: w_avg <- beta * w_avg + (1 - beta) * (batch mean of w), outside the graph
+        ### BEGIN SOLUTION ch07_w_avg: the moving average of the batch means of w, a buffer updated outside the graph
         with no_grad():
             batch_mean = w.data.mean(axis=0)
             self.w_avg.data = batch_mean + (self.w_avg.data - batch_mean) * self.w_avg_beta
@@ -128,12 +130,12 @@ class StyleGANGenerator(nn.Module):
             self.update_w_avg(w)
         ws = [w] * n_layers
         if z_mix is not None and crossover is not None:
-            ### BEGIN SOLUTION ch08_style_mixing: layers before `crossover` read w = f(z), the rest w2 = f(z_mix)
+            ### BEGIN SOLUTION ch07_style_mixing: the layers from `crossover` on read the second latent's w
             w2 = self.map(z_mix)
             ws = [w if i < crossover else w2 for i in range(n_layers)]
             ### END SOLUTION
         if psi != 1.0:
-            ### BEGIN SOLUTION ch08_truncation: w' = lerp(w_avg, w, psi) on the layers before `cutoff` (all layers if cutoff is None)
+            ### BEGIN SOLUTION ch08_truncation: the truncation trick in W (section 3.3 / 4.1) on the layers before `cutoff`
             w_avg = broadcast_to(reshape(self.w_avg, (1, -1)), w.shape)
             cut = n_layers if cutoff is None else cutoff
             ws = [lerp(w_avg, wi, psi) if i < cut else wi for i, wi in enumerate(ws)]
@@ -144,6 +146,7 @@ class StyleGANGenerator(nn.Module):
     def synthesis(self, ws, res=None, alpha: float = 1.0, noise=None, rng=None):
         """Image (N, C, res, res) from per-layer w's.  `noise`: None draws fresh N(0, 1) maps (from
         `rng`), False switches noise off, or a list with one (N, 1, H, W) tensor per layer."""
+        ### BEGIN SOLUTION ch07_synthesis: the constant (or dense) input, the styled layers up to res, toRGB, and ProGAN's fade-in with alpha
         res = res or self.resolution
         i = self.res_list.index(res)
         n = ws[0].shape[0]
@@ -161,10 +164,9 @@ class StyleGANGenerator(nn.Module):
             x = self.layers[2 * k + 1](x, ws[2 * k + 1], layer_noise[2 * k + 1], rng)
         image = self.to_rgb[i](x)
         if i > 0 and alpha < 1.0:
-            ### BEGIN SOLUTION ch06_fade_in: blend the upsampled toRGB of the previous resolution's features with the new image
             image = lerp(upsample_nearest(self.to_rgb[i - 1](previous)), image, alpha)
-            ### END SOLUTION
         return image
+        ### END SOLUTION
 
     def forward(self, z, res=None, alpha: float = 1.0, *, noise=None, rng=None, **style_options):
         """Images from latents: synthesis(styles(z)).  See `styles` for mixing and truncation."""

@@ -60,7 +60,7 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, x):
-        ### BEGIN SOLUTION ch03_equalized_linear: y = x @ (w_scale * W)^T + lr_mul * b, then the activation
+        ### BEGIN SOLUTION ch03_equalized_linear: the dense layer with its run-time weight scale inside the graph, then the activation
         y = x @ (self.weight * self.w_scale).T
         if self.bias is not None:
             y = y + self.bias * self.lr_mul
@@ -119,7 +119,7 @@ class NoiseInjection(Module):
         self.weight = Parameter(_full((channels,), 0.0))
 
     def forward(self, x, noise=None, rng=None):
-        ### BEGIN SOLUTION ch07_noise_injection: draw (N, 1, H, W) N(0, 1) noise if none is given; add it scaled by the per-channel weight
+        ### BEGIN SOLUTION ch07_noise_injection: StyleGAN's noise input 'B': one noise map per sample, scaled per channel
         if noise is None:
             n, _, h, w = x.shape
             noise = randn(n, 1, h, w, dtype=x.dtype, rng=rng)
@@ -139,7 +139,7 @@ class AdaIN(Module):
         self.style.bias.data[:channels] = 1.0
 
     def forward(self, x, w):
-        ### BEGIN SOLUTION ch07_adain: style = A(w) split into scale and shift (N, C, 1, 1); instance_norm(x) * scale + shift
+        ### BEGIN SOLUTION ch07_adain: StyleGAN eq. 1 with the style y = (y_s, y_b) = A(w)
         style = self.style(w)
         c = self.channels
         scale = reshape(style[:, :c], (-1, c, 1, 1))
@@ -159,7 +159,7 @@ class MinibatchStddev(Module):
         self.group_size, self.num_features, self.eps = group_size, num_features, eps
 
     def forward(self, x):
-        ### BEGIN SOLUTION ch06_minibatch_stddev: group samples (sample i in group i % M), std over each group, average over features and pixels, tile and concatenate as a new channel
+        ### BEGIN SOLUTION ch06_minibatch_stddev: ProGAN section 3: the group standard deviation, averaged, appended as num_features new channels
         n, c, h, w = x.shape
         g = min(self.group_size, n)
         if n % g:

@@ -32,7 +32,7 @@ def _output_size(size, k, stride, padding):
 
 def im2col(x, kh, kw, stride=1, padding=0):
     """Columns of kernel patches: (N, C, H, W) -> (C, kh, kw, N, Ho, Wo)."""
-    ### BEGIN SOLUTION ch02_im2col: gather every kernel tap (i, j) of the padded input, sampled every `stride` pixels, into col[:, i, j]
+    ### BEGIN SOLUTION ch02_im2col: col[c, i, j, n, a, b] = x_padded[n, c, a * stride + i, b * stride + j], with a loop over the kernel taps only
     xp = get_array_module(x)
     n, c, h, w = x.shape
     ho, wo = _output_size(h, kh, stride, padding), _output_size(w, kw, stride, padding)
@@ -49,7 +49,7 @@ def im2col(x, kh, kw, stride=1, padding=0):
 
 def col2im(col, x_shape, stride=1, padding=0):
     """The adjoint of im2col: add each column entry back onto its source pixel -> (N, C, H, W)."""
-    ### BEGIN SOLUTION ch02_col2im: the adjoint of im2col: add every column entry back onto the padded input pixel it came from, then crop the padding
+    ### BEGIN SOLUTION ch02_col2im: the adjoint of im2col: x_padded[n, c, a * stride + i, b * stride + j] += col[c, i, j, n, a, b], then crop the padding
     xp = get_array_module(col)
     n, c, h, w = x_shape
     _, kh, kw, _, ho, wo = col.shape
@@ -223,6 +223,7 @@ class Conv2d(_ConvFunction):
             return _pointwise_forward(x, w)
         if path == "flat":
             return _flat_conv_forward(x, w, self.padding)
+        ### BEGIN SOLUTION ch02_conv2d: the general path (any stride, padding and groups): im2col, then one matrix product per group
         xp = self.xp_of(x)
         n, c, h, wd = x.shape
         o, cg, kh, kw = w.shape
@@ -232,9 +233,10 @@ class Conv2d(_ConvFunction):
         col = col.reshape(g, cg * kh * kw, n * ho * wo)
         y = xp.matmul(w.reshape(g, o // g, cg * kh * kw), col)           # (G, O/G, N*Ho*Wo)
         return xp.ascontiguousarray(y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
+        ### END SOLUTION
 
     def backward(self, gy):
-        ### BEGIN SOLUTION ch03_conv_backward: gx = Conv2dGradInput(x.shape, ...)(gy, w), gW = Conv2dGradWeight(w.shape, ...)(x, gy), each only if needed
+        ### BEGIN SOLUTION ch03_conv_backward: the gradients of conv(x, W) with respect to x and W, each only when it is needed
         x, w = self.inputs
         gx = Conv2dGradInput(x.shape, **self.settings())(gy, w) if self.needs_input_grad[0] else None
         gw = Conv2dGradWeight(w.shape, **self.settings())(x, gy) if self.needs_input_grad[1] else None
@@ -261,6 +263,7 @@ class Conv2dGradInput(_ConvFunction):
             # flipped in space, in and out channels swapped, and padding 2 - p.
             flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
             return winograd.conv3x3(gy, flipped, 2 - self.padding)
+        ### BEGIN SOLUTION ch03_conv_backward: the general path of dL/dx: spread every output pixel's gradient back over its patch (columns, then col2im), per group
         xp = self.xp_of(gy)
         n, _, ho, wo = gy.shape
         o, cg, kh, kw = w.shape
@@ -269,6 +272,7 @@ class Conv2dGradInput(_ConvFunction):
         w_mat = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)    # (G, C/G*kh*kw, O/G)
         gcol = xp.matmul(w_mat, gy_mat).reshape(cg * g, kh, kw, n, ho, wo)
         return col2im(gcol, self.x_shape, self.stride, self.padding)
+        ### END SOLUTION
 
     def _is_conv_output(self, gy, w):
         """The fast paths assume gy is exactly conv's output size for x_shape (true for a gradient;
@@ -299,6 +303,7 @@ class Conv2dGradWeight(_ConvFunction):
             return _pointwise_grad_weight(x, gy)
         if path == "flat":
             return _flat_conv_grad_weight(x, gy, self.w_shape, self.padding)
+        ### BEGIN SOLUTION ch03_conv_backward: the general path of dL/dW: every weight meets the input patches it multiplied (im2col), weighted by the output gradient, per group
         xp = self.xp_of(x)
         o, cg, kh, kw = self.w_shape
         g = self.groups
@@ -306,6 +311,7 @@ class Conv2dGradWeight(_ConvFunction):
         col = im2col(x, kh, kw, self.stride, self.padding).reshape(g, cg * kh * kw, n * ho * wo)
         gy_mat = gy.transpose(1, 0, 2, 3).reshape(g, o // g, n * ho * wo)
         return xp.matmul(gy_mat, col.transpose(0, 2, 1)).reshape(self.w_shape)
+        ### END SOLUTION
 
     def backward(self, ggw):
         x, gy = self.inputs
@@ -333,7 +339,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     """Transposed convolution, weight (C_in, C_out/groups, kh, kw) as in PyTorch: the adjoint of
     conv2d with that weight, so each input pixel paints a weighted copy of the kernel, `stride`
     pixels apart.  Output size (H - 1) * stride - 2 * padding + kh + output_padding."""
-    ### BEGIN SOLUTION ch05_conv_transpose: the adjoint of conv2d: output size (H - 1) * stride - 2 * padding + k + output_padding, computed with Conv2dGradInput
+    ### BEGIN SOLUTION ch05_conv_transpose: the adjoint of conv2d with the same weight; output size (H - 1) * stride - 2 * padding + k + output_padding
     _check_conv_shapes(x, weight, groups, "conv_transpose2d")
     if x.shape[1] != weight.shape[0]:
         raise ValueError(f"conv_transpose2d: input has {x.shape[1]} channels, weight expects {weight.shape[0]}")

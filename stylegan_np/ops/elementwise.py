@@ -43,7 +43,7 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
-        ### BEGIN SOLUTION ch01_mul_backward: return the gradients of a * b with respect to a and b, each summed back to its input's shape with sum_to
+        ### BEGIN SOLUTION ch01_mul_backward: the gradients of a * b with respect to a and b, each with its input's shape
         a, b = self.inputs
         ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
@@ -92,7 +92,7 @@ class Exp(Function):
         return self.xp_of(x).exp(x)
 
     def backward(self, gy):
-        ### BEGIN SOLUTION ch01_exp_log_backward: d/dx exp(x) = exp(x): reuse self.output
+        ### BEGIN SOLUTION ch01_exp_log_backward: the gradient of exp(x), written with Tensor operations
         return gy * self.output  # d/dx e^x = e^x
         ### END SOLUTION
 
@@ -102,7 +102,7 @@ class Log(Function):
         return self.xp_of(x).log(x)
 
     def backward(self, gy):
-        ### BEGIN SOLUTION ch01_exp_log_backward: d/dx log(x) = 1 / x
+        ### BEGIN SOLUTION ch01_exp_log_backward: the gradient of log(x), written with Tensor operations
         x, = self.inputs
         return gy / x
         ### END SOLUTION

@@ -28,8 +28,8 @@ class Sum(Function):
         return sum_axes(x, _normalize_axes(self.axis, x.ndim), self.keepdims)
 
     def backward(self, gy):
+        ### BEGIN SOLUTION ch01_sum_backward: the gradient of a sum over any axes (None, an int, a tuple, negative, keepdims) with x's shape
         # Every summed element received the same upstream gradient: restore the reduced axes, broadcast.
-        ### BEGIN SOLUTION ch01_sum_backward: every summed element receives the upstream gradient: restore the reduced axes (reshape), then broadcast_to x's shape
         x, = self.inputs
         axes = _normalize_axes(self.axis, x.ndim)
         return broadcast_to(reshape(gy, _keepdims_shape(x.shape, axes)), x.shape)

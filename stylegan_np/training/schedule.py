@@ -12,6 +12,7 @@ import math
 def resolution_and_alpha(nimg: int, max_res: int, start_res: int = 4, phase_kimg: float = 600.0,
                          progressive: bool = True):
     """(resolution, alpha) after `nimg` real images shown."""
+    ### BEGIN SOLUTION ch06_schedule: which resolution trains after nimg images, and how far its fade-in has come
     if not progressive or phase_kimg <= 0:
         return max_res, 1.0
     max_level = int(math.log2(max_res // start_res))
@@ -23,6 +24,7 @@ def resolution_and_alpha(nimg: int, max_res: int, start_res: int = 4, phase_kimg
         return max_res, 1.0
     alpha = min(1.0, (t - 1.0) - 2.0 * (level - 1))
     return start_res * 2 ** level, alpha
+    ### END SOLUTION
 
 
 def kimg_until_full_resolution(max_res: int, start_res: int = 4, phase_kimg: float = 600.0) -> float:

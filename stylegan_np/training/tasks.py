@@ -40,17 +40,24 @@ class Task:
     def d_loss(self, reals, fakes, alpha, step, rng):
         """Non-saturating logistic loss, plus R1 every r1_interval steps (lazy, scaled by the interval)."""
         cfg = self.cfg
-        use_r1 = cfg.r1_gamma > 0 and step % cfg.r1_interval == 0
-        if use_r1:
-            reals = Tensor(reals.data, requires_grad=True)
+        if cfg.r1_gamma > 0 and step % cfg.r1_interval == 0:
+            return self.d_loss_with_r1(reals, fakes, alpha)
+        loss = losses.d_logistic(self.run_D(reals, alpha), self.run_D(fakes, alpha))
+        return loss, {"loss_d": loss}
+
+    def d_loss_with_r1(self, reals, fakes, alpha):
+        """The D loss of a step that pays the R1 penalty.  Lazy regularisation (StyleGAN2, Karras et al.
+        2020, section 3.1): R1 is computed only every r1_interval-th D step and multiplied by r1_interval,
+        so that on average it weighs what it would every step.  Returns (loss, {"loss_d", "r1"}), with
+        "loss_d" the logistic part alone."""
+        ### BEGIN SOLUTION ch05_r1: the logistic D loss plus the lazily applied R1 penalty on these reals
+        cfg = self.cfg
+        reals = Tensor(reals.data, requires_grad=True)
         d_real = self.run_D(reals, alpha)
         loss = losses.d_logistic(d_real, self.run_D(fakes, alpha))
-        stats = {"loss_d": loss}
-        if use_r1:
-            r1 = losses.r1_penalty(d_real, reals, cfg.r1_gamma)
-            loss = loss + r1 * cfg.r1_interval
-            stats["r1"] = r1
-        return loss, stats
+        r1 = losses.r1_penalty(d_real, reals, cfg.r1_gamma)
+        return loss + r1 * cfg.r1_interval, {"loss_d": loss, "r1": r1}
+        ### END SOLUTION
 
     def g_loss(self, d_fake):
         return losses.g_nonsaturating(d_fake)
@@ -79,6 +86,7 @@ class Task:
 
     def train_step(self, reals, res, alpha, step, host_rng, dev_rng):
         """One D step and one G step; returns the losses as Tensors (read them with float())."""
+        ### BEGIN SOLUTION ch04_train_step: one D step on fresh fakes, then one G step against the updated, frozen D, then the EMA
         n = reals.shape[0]
         with no_grad():
             fakes = self.run_G(self.G, self.latents(n, dev_rng), res, alpha, dev_rng)
@@ -100,6 +108,7 @@ class Task:
             update_ema(self.G_ema, self.G, self.ema_beta)
         stats["loss_g"] = loss_g
         return stats
+        ### END SOLUTION
 
 
 class GANTask(Task):
@@ -159,12 +168,14 @@ class StyleGANTask(ProgressiveTask):
             return G(z, res, alpha, rng=rng)
         # Style mixing regularisation (section 3.1): with probability p, a second latent takes over
         # from a crossover layer drawn uniformly from 1 .. (layers at this resolution) - 1.
+        ### BEGIN SOLUTION ch07_style_mixing: the training call of G: track w_avg, and with probability mixing_prob mix in a second latent from a random crossover layer
         options = {"track_w_avg": True}
         n_layers = G.layers_at(res)
         if self.cfg.mixing_prob > 0 and n_layers > 1 and host_rng.random() < self.cfg.mixing_prob:
             options.update(z_mix=self.latents(z.shape[0], rng),
                            crossover=int(host_rng.integers(1, n_layers)))
         return G(z, res, alpha, rng=rng, **options)
+        ### END SOLUTION
 
 
 TASKS = {"gan": GANTask, "dcgan": DCGANTask, "progan": ProGANTask, "stylegan": StyleGANTask}
