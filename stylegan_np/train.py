@@ -6,13 +6,16 @@ minutes on a 2-core laptop CPU; sample grids appear in runs/stylegan-toyfaces-16
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 
+from . import checkpoint
 from .allocator import keep_freed_memory
-from .cli import add_backend_argument, run_main
+from .cli import (ArgumentParser, add_backend_argument, nonnegative_float, nonnegative_int, positive_float,
+                  positive_int, probability, run_main)
 from .ops.threads import THREAD_VARIABLES
-from .training.config import MODELS, PRESETS, build_config
+from .training.config import MODELS, PRESETS, RESUMABLE, TrainConfig, build_config, flag
 
 
 def _bool(text):
@@ -24,8 +27,8 @@ def _bool(text):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m stylegan_np.train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(prog="python -m stylegan_np.train", description=__doc__, epilog=RESUME_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_argument_group("what to train")
     g.add_argument("--model", choices=MODELS, default="stylegan", help="gan (MLP), dcgan, progan or stylegan (default)")
     g.add_argument("--data", default="toyfaces",
@@ -33,39 +36,58 @@ def parser():
                         "or a folder of PNG/JPEG images")
     g.add_argument("--preset", choices=tuple(PRESETS), default="tiny",
                    help="sizes: tiny (CPU, ~10 min, default), small (CPU, ~1 hour), gpu")
-    g.add_argument("--resolution", type=int, help="output resolution, a power of two (preset: tiny 16, small/gpu 32)")
-    g.add_argument("--kimg", type=float, help="length of training in thousands of real images shown")
-    g.add_argument("--batch", type=int, help="minibatch size")
-    g.add_argument("--seed", type=int, help="random seed (latents, noise, data order); default 0")
+    g.add_argument("--resolution", type=positive_int,
+                   help="output resolution, a power of two (preset: tiny 16, small/gpu 32)")
+    g.add_argument("--kimg", type=positive_float, help="length of training in thousands of real images shown")
+    g.add_argument("--batch", type=positive_int, help="minibatch size")
+    g.add_argument("--seed", type=nonnegative_int, help="random seed (latents, noise, data order); default 0")
     add_backend_argument(g)
-    g.add_argument("--out", help="run folder (default: runs/<model>-<data>-<resolution>[-N])")
+    g.add_argument("--out", help="run folder, new or empty (default: runs/<model>-<data>-<resolution>[-N]); "
+                                 "with --resume: continue into this new folder instead")
     g.add_argument("--resume", metavar="DIR|CHECKPOINT",
-                   help="continue a run exactly where it stopped (its config is reused; --kimg may extend it)")
+                   help="continue a run exactly where it stopped, with its own settings (see below)")
     m = p.add_argument_group("model and optimisation")
-    m.add_argument("--lr", type=float, help="Adam learning rate")
-    m.add_argument("--z-dim", type=int, help="latent size")
-    m.add_argument("--w-dim", type=int, help="StyleGAN: intermediate latent (W) size")
-    m.add_argument("--fmap-base", type=int, help="channels at resolution r are min(fmap_max, fmap_base / r)")
-    m.add_argument("--fmap-max", type=int, help="the most channels of any layer")
-    m.add_argument("--mapping-layers", type=int, help="StyleGAN: depth of the mapping network (paper: 8)")
+    m.add_argument("--lr", type=positive_float, help="Adam learning rate")
+    m.add_argument("--z-dim", type=positive_int, help="latent size")
+    m.add_argument("--w-dim", type=positive_int, help="StyleGAN: intermediate latent (W) size")
+    m.add_argument("--fmap-base", type=positive_int, help="channels at resolution r are min(fmap_max, fmap_base / r)")
+    m.add_argument("--fmap-max", type=positive_int, help="the most channels of any layer")
+    m.add_argument("--mapping-layers", type=positive_int, help="StyleGAN: depth of the mapping network (paper: 8)")
     m.add_argument("--progressive", type=_bool, help="ProGAN/StyleGAN: grow from 4x4 (on/off)")
-    m.add_argument("--phase-kimg", type=float, help="images (thousands) per fade-in and per stabilisation phase")
-    m.add_argument("--r1-gamma", type=float, help="R1 penalty weight (StyleGAN paper: 10); 0 = off")
-    m.add_argument("--r1-interval", type=int, help="lazy R1: apply every k D steps (1 = every step)")
-    m.add_argument("--gp-lambda", type=float, help="ProGAN: WGAN-GP weight (paper: 10)")
-    m.add_argument("--mixing-prob", type=float, help="StyleGAN: style mixing probability (paper: 0.9); 0 = off")
-    m.add_argument("--ema-kimg", type=float, help="generator EMA half-life in thousands of images; 0 = off")
+    m.add_argument("--phase-kimg", type=positive_float,
+                   help="images (thousands) per fade-in and per stabilisation phase")
+    m.add_argument("--r1-gamma", type=nonnegative_float, help="R1 penalty weight (StyleGAN paper: 10); 0 = off")
+    m.add_argument("--r1-interval", type=positive_int, help="lazy R1: apply every k D steps (1 = every step)")
+    m.add_argument("--gp-lambda", type=nonnegative_float, help="ProGAN: WGAN-GP weight (paper: 10)")
+    m.add_argument("--mixing-prob", type=probability,
+                   help="StyleGAN: style mixing probability (paper: 0.9); 0 = off")
+    m.add_argument("--ema-kimg", type=nonnegative_float, help="generator EMA half-life in thousands of images; 0 = off")
     m.add_argument("--use-mapping", type=_bool, help="StyleGAN ablation: mapping network on/off")
     m.add_argument("--use-noise", type=_bool, help="StyleGAN ablation: noise inputs on/off")
     m.add_argument("--use-const", type=_bool, help="StyleGAN ablation: learned constant input on/off")
     d = p.add_argument_group("data and reporting")
     d.add_argument("--mirror", type=_bool, help="random horizontal flips of image-folder data")
     d.add_argument("--fashion-mnist-path", help="folder with the Fashion-MNIST IDX files")
-    d.add_argument("--snapshot-kimg", type=float, help="sample grid and SWD every this many kimg")
-    d.add_argument("--checkpoint-kimg", type=float, help="checkpoint every this many kimg")
-    d.add_argument("--swd-images", type=int, help="images per side for SWD (0 = off)")
+    d.add_argument("--snapshot-kimg", type=nonnegative_float, help="sample grid and SWD every this many kimg (0 = off)")
+    d.add_argument("--checkpoint-kimg", type=nonnegative_float,
+                   help="checkpoint every this many kimg (0 = only at the end and on Ctrl-C)")
+    d.add_argument("--swd-images", type=nonnegative_int, help="images per side for SWD (0 = off)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
+
+
+RESUME_HELP = f"""resuming:
+  --resume RUN (or RUN/checkpoints/ckpt-N.npz) continues a run where it stopped, with the settings it
+  was started with, its length included (on the same backend and thread count, bit for bit as if it had
+  never stopped).  Only these may change:
+    {", ".join(flag(n) for n in RESUMABLE)}
+  --kimg sets a new length; --lr and --r1-gamma rescue a run whose loss became NaN; --out continues
+  into a new folder and leaves the old run as it was.  Any other flag that differs from the run's own
+  value is refused.
+
+run folders:
+  --out must be a new or empty folder: an existing run is never overwritten.  Ctrl-C saves a checkpoint
+  and prints the command that resumes the run."""
 
 
 def busy_machine_hint(cpu_load=None, cores=None):
@@ -85,17 +107,34 @@ def busy_machine_hint(cpu_load=None, cores=None):
     return None
 
 
+def given_options(argv):
+    """The options written on the command line, without the defaults argparse fills in for the rest
+    (every option's value is checked, so a None here means "not given")."""
+    p = parser()
+    p.set_defaults(**{dest: None for dest in vars(p.parse_args(argv))})
+    return {k: v for k, v in vars(p.parse_args(argv)).items() if v is not None and k not in ("resume", "quiet")}
+
+
 def main(argv=None):
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
     keep_freed_memory()
-    options = {k: v for k, v in vars(args).items() if k not in ("resume", "quiet", "model", "preset")}
-    cfg = build_config(args.model, args.preset, **options)
-    from .training.loop import Trainer
-    trainer = Trainer(cfg, resume=args.resume, quiet=args.quiet)
+    from .training.loop import Trainer, find_checkpoint
+    if args.resume:
+        # The run's own settings, with only the flags given here changed (and those must be RESUMABLE).
+        ckpt_path = find_checkpoint(args.resume)
+        saved = TrainConfig.from_dict(checkpoint.load_config(ckpt_path))
+        trainer = Trainer(dataclasses.replace(saved, **given_options(argv)), resume=ckpt_path, quiet=args.quiet)
+    else:
+        options = {k: v for k, v in vars(args).items() if k not in ("resume", "quiet", "model", "preset")}
+        trainer = Trainer(build_config(args.model, args.preset, **options), quiet=args.quiet)
     hint = busy_machine_hint() if trainer.cfg.backend == "numpy" else None
     if hint:
         print(hint)
     cfg = trainer.cfg
+    if args.resume:
+        changed = "".join(f", {flag(k)} {old} -> {new}" for k, (old, new) in trainer.changes.items())
+        print(f"resuming from {trainer.resumed_from} at {trainer.nimg / 1000:g} kimg{changed}")
     print(f"training {cfg.model} on {cfg.data} at {cfg.resolution}x{cfg.resolution}, batch {cfg.batch}, "
           f"{cfg.kimg:g} kimg, backend {cfg.backend}, into {trainer.run_dir}")
     result = trainer.run()
