@@ -8,13 +8,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 
 from . import checkpoint
 from .allocator import keep_freed_memory
 from .cli import (ArgumentParser, add_backend_argument, nonnegative_float, nonnegative_int, positive_float,
                   positive_int, probability, run_main)
-from .ops.threads import THREAD_VARIABLES
+from .ops.threads import MAX_THREADS, threads_from_environment
 from .training.config import MODELS, PRESETS, RESUMABLE, TrainConfig, build_config, flag
 
 
@@ -42,6 +41,9 @@ def parser():
     g.add_argument("--batch", type=positive_int, help="minibatch size")
     g.add_argument("--seed", type=nonnegative_int, help="random seed (latents, noise, data order); default 0")
     add_backend_argument(g)
+    g.add_argument("--threads", type=positive_int,
+                   help=f"CPU threads (default: STYLEGAN_NP_THREADS or OPENBLAS_NUM_THREADS if set, else the "
+                        f"cores that are not busy, at most {MAX_THREADS}; recorded in config.json)")
     g.add_argument("--out", help="run folder, new or empty (default: runs/<model>-<data>-<resolution>[-N]); "
                                  "with --resume: continue into this new folder instead")
     g.add_argument("--resume", metavar="DIR|CHECKPOINT",
@@ -90,23 +92,6 @@ run folders:
   and prints the command that resumes the run."""
 
 
-def busy_machine_hint(cpu_load=None, cores=None):
-    """A one-line hint when other work already loads a small machine: OpenBLAS's threads then wait
-    for cores and a step can run many times slower (README, Speed).  None when there is nothing to say."""
-    if any(os.environ.get(v) for v in THREAD_VARIABLES):
-        return None
-    try:
-        cpu_load = os.getloadavg()[0] if cpu_load is None else cpu_load
-        cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()) \
-            if cores is None else cores
-    except OSError:                                   # no load average on this platform
-        return None
-    if cores <= 4 and cpu_load >= 0.75:
-        return (f"note: this machine is already busy (load {cpu_load:.1f} on {cores} cores); if training is "
-                f"slow, run it with OPENBLAS_NUM_THREADS=1 (README, Speed)")
-    return None
-
-
 def given_options(argv):
     """The options written on the command line, without the defaults argparse fills in for the rest
     (every option's value is checked, so a None here means "not given")."""
@@ -124,19 +109,24 @@ def main(argv=None):
         # The run's own settings, with only the flags given here changed (and those must be RESUMABLE).
         ckpt_path = find_checkpoint(args.resume)
         saved = TrainConfig.from_dict(checkpoint.load_config(ckpt_path))
-        trainer = Trainer(dataclasses.replace(saved, **given_options(argv)), resume=ckpt_path, quiet=args.quiet)
+        given = given_options(argv)
+        from_environment = threads_from_environment()
+        if "threads" not in given and from_environment and from_environment[0] != saved.threads:
+            given["threads"] = from_environment[0]      # asked for in the environment: honour it here too
+        trainer = Trainer(dataclasses.replace(saved, **given), resume=ckpt_path, quiet=args.quiet)
     else:
         options = {k: v for k, v in vars(args).items() if k not in ("resume", "quiet", "model", "preset")}
         trainer = Trainer(build_config(args.model, args.preset, **options), quiet=args.quiet)
-    hint = busy_machine_hint() if trainer.cfg.backend == "numpy" else None
-    if hint:
-        print(hint)
     cfg = trainer.cfg
     if args.resume:
         changed = "".join(f", {flag(k)} {old} -> {new}" for k, (old, new) in trainer.changes.items())
         print(f"resuming from {trainer.resumed_from} at {trainer.nimg / 1000:g} kimg{changed}")
+        if {"threads", "backend"} & set(trainer.changes):
+            print("note: with another backend or thread count the rounding differs, so the run continues "
+                  "well but not bit for bit as if it had never stopped")
+    threads = f"{cfg.threads} thread{'s' if cfg.threads > 1 else ''} ({trainer.threads_reason})"
     print(f"training {cfg.model} on {cfg.data} at {cfg.resolution}x{cfg.resolution}, batch {cfg.batch}, "
-          f"{cfg.kimg:g} kimg, backend {cfg.backend}, into {trainer.run_dir}")
+          f"{cfg.kimg:g} kimg, backend {cfg.backend}, {threads}, into {trainer.run_dir}")
     result = trainer.run()
     summary = {k: result[k] for k in ("kimg", "res", "swd", "swd_best", "swd_best_kimg", "modes", "high_quality",
                                       "img_per_s", "minutes") if k in result}

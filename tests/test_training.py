@@ -179,14 +179,3 @@ def test_vanilla_gan_covers_every_mode_of_the_ring(tmp_path):
     assert result["modes"] == 8, trainer.history
     assert result["high_quality"] > 0.55, trainer.history
     assert (tmp_path / "ring" / "fakes-final.png").is_file()
-
-
-def test_busy_machine_hint(monkeypatch):
-    from stylegan_np.train import busy_machine_hint
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "STYLEGAN_NP_THREADS"):
-        monkeypatch.delenv(name, raising=False)
-    assert "OPENBLAS_NUM_THREADS=1" in busy_machine_hint(cpu_load=1.5, cores=2)
-    assert busy_machine_hint(cpu_load=0.1, cores=2) is None
-    assert busy_machine_hint(cpu_load=3.0, cores=32) is None
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-    assert busy_machine_hint(cpu_load=1.5, cores=2) is None

@@ -23,6 +23,7 @@ class TrainConfig:
     batch: int = 32
     seed: int = 0
     backend: str = "numpy"
+    threads: int = 0                  # CPU threads; 0 = chosen at start (ops/threads.py) and recorded here
     out: str = ""
     # optimisation (StyleGAN: Adam lr 1e-3..3e-3, betas (0, 0.99), eps 1e-8)
     lr: float = 2e-3
@@ -158,11 +159,12 @@ def check_config(cfg: TrainConfig):
                         f"of 4, so use a multiple of 4 (such as {cfg.batch - cfg.batch % 4}) or a batch below 4")
 
 
-# What may change when a run is resumed: its length, the machine it runs on, where it is written,
+# What may change when a run is resumed: its length, the machine it runs on (backend, threads: both
+# change the rounding, so the run is then no longer bit-identical to one that never stopped), where it is written,
 # how often it reports, and the two knobs a diverged run needs (the NaN message suggests them).
 # Every other field defines the run itself (its networks, data, schedule and random streams):
 # changing one would silently make a different run under the old one's name.
-RESUMABLE = ("kimg", "backend", "out", "lr", "r1_gamma", "snapshot_kimg", "checkpoint_kimg")
+RESUMABLE = ("kimg", "backend", "threads", "out", "lr", "r1_gamma", "snapshot_kimg", "checkpoint_kimg")
 
 
 def resumed_config(saved: TrainConfig, requested: TrainConfig | None):

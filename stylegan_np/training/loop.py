@@ -32,6 +32,7 @@ from .. import backend, checkpoint
 from ..autograd import Tensor
 from ..errors import UserError
 from ..images import save_grid, save_scatter, upscale_to
+from ..ops.threads import choose_threads, using_threads
 from .config import TrainConfig, resumed_config
 from .run_folder import check_new_folder, check_writable_run, write_atomically
 from .schedule import resolution_and_alpha
@@ -98,6 +99,12 @@ class Trainer:
         else:
             self.run_dir = cfg.out or new_run_dir(cfg)
             check_new_folder(self.run_dir)
+        # The thread count is part of what makes a run reproducible (ops/threads.py), so an automatic
+        # choice is recorded in the config and a resumed run keeps it.
+        self.threads_reason = "the run's own count" if resume and "threads" not in self.changes else "as asked"
+        if cfg.threads == 0:
+            threads, self.threads_reason = choose_threads()
+            cfg = dataclasses.replace(cfg, threads=threads)
         self.cfg = cfg = dataclasses.replace(cfg, out=self.run_dir)
         backend.use(cfg.backend)
         backend.seed(cfg.seed)   # the initial weights come from the global generators
@@ -195,6 +202,11 @@ class Trainer:
 
     # -- the loop --
     def run(self):
+        """Train to cfg.kimg with cfg.threads CPU threads; returns the final snapshot's record."""
+        with using_threads(self.cfg.threads):
+            return self._run()
+
+    def _run(self):
         cfg = self.cfg
         for folder in ("samples", "checkpoints"):
             os.makedirs(os.path.join(self.run_dir, folder), exist_ok=True)
