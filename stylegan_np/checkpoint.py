@@ -69,8 +69,8 @@ def save(path, *, modules=None, optimizers=None, step=0, config=None, extra=None
 
 
 def _unreadable(path, exc):
-    return UserError(f"{path} is not a readable stylegan_np checkpoint ({type(exc).__name__}); "
-                     "resume from an earlier one")
+    return UserError(f"{path} is not a readable stylegan_np checkpoint ({type(exc).__name__}): give a run folder "
+                     "or a .npz that train wrote (one cut short: take an earlier checkpoint)")
 
 
 def load_config(path) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 
 from .errors import UserError
@@ -73,6 +74,12 @@ def probability(text):
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {text!r}")
     return value
+
+
+def path(text):
+    """A file or folder argument, with ~ expanded: the shell leaves `--out=~/runs` alone, and without
+    this a folder named "~" appears in the current directory."""
+    return os.path.expanduser(text)
 
 
 def run_main(main, argv=None):

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import backend, checkpoint
 from .autograd import Tensor, no_grad
-from .cli import ArgumentParser, add_backend_argument, finite_float, nonnegative_int, positive_int, run_main
+from .cli import ArgumentParser, add_backend_argument, finite_float, nonnegative_int, path, positive_int, run_main
 from .errors import UserError
 from .images import grid, save_gif, save_grid, save_png, save_scatter, to_uint8, upscale_to
 
@@ -248,7 +248,7 @@ class Drawer:
 def parser():
     p = ArgumentParser(prog="python -m stylegan_np.generate", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("source", help="a run folder (uses G_ema-final.npz, else the newest checkpoint) or a .npz file")
+    p.add_argument("source", type=path, help="a run folder (uses G_ema-final.npz, else the newest checkpoint) or a .npz file")
     p.add_argument("--what", default="all", help=f"comma-separated: {', '.join(WHAT)} or all (default)")
     p.add_argument("--seeds", help="seeds for images/truncation/noise (default 0-15; 0-1999 for a 2-D GAN)")
     p.add_argument("--mix-rows", default="0-4", help="source A seeds for style mixing (rows)")
@@ -259,7 +259,7 @@ def parser():
                    help="truncation psi (1 = none, 0.7 is the paper's showcase)")
     p.add_argument("--cutoff", type=positive_int, help="truncate only the first CUTOFF layers (default: all)")
     p.add_argument("--noise-seed", type=nonnegative_int, default=0, help="seed of the noise inputs")
-    p.add_argument("--out", help="output folder (default: SOURCE/generated or next to the .npz)")
+    p.add_argument("--out", type=path, help="output folder (default: SOURCE/generated or next to the .npz)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_backend_argument(p)
     return p
@@ -267,7 +267,8 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    what = WHAT if args.what == "all" else tuple(w.strip() for w in args.what.split(","))
+    items = tuple(w.strip().lower() for w in args.what.split(",") if w.strip())
+    what = WHAT if items in ((), ("all",)) else items
     unknown = [w for w in what if w not in WHAT]
     if unknown:
         raise UserError(f"--what {','.join(unknown)}: choose from {', '.join(WHAT)} or all")
@@ -293,7 +294,10 @@ def main(argv=None):
         drawer.fits(1, args.steps, "--steps")
     if os.path.exists(out) and not os.path.isdir(out):
         raise UserError(f"--out {out} is a file, not a folder: choose another --out")
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot make --out {out} ({exc.strerror or exc}): choose another --out") from None
     for item in what:
         if item == "images":
             drawer.images(seeds)

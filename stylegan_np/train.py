@@ -11,7 +11,7 @@ import json
 
 from . import checkpoint
 from .allocator import keep_freed_memory
-from .cli import (ArgumentParser, add_backend_argument, nonnegative_float, nonnegative_int, positive_float,
+from .cli import (ArgumentParser, add_backend_argument, nonnegative_float, nonnegative_int, path, positive_float,
                   positive_int, probability, run_main)
 from .ops.threads import MAX_THREADS, threads_from_environment
 from .training.config import MODELS, PRESETS, RESUMABLE, TrainConfig, build_config, flag
@@ -25,12 +25,24 @@ def _bool(text):
     raise argparse.ArgumentTypeError(f"expected on/off, got {text!r}")
 
 
+# SWD holds every image's descriptors and their projections: measured, about 0.5-0.7 MB per image
+# (both sides, 16x16 to 64x64), so this many take about 6 GB.
+MAX_SWD_IMAGES = 8192
+
+
+def swd_images(text):
+    value = nonnegative_int(text)
+    if value > MAX_SWD_IMAGES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SWD_IMAGES} (SWD needs about 0.7 MB per image), got {text!r}")
+    return value
+
+
 def parser():
     p = ArgumentParser(prog="python -m stylegan_np.train", description=__doc__, epilog=RESUME_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_argument_group("what to train")
     g.add_argument("--model", choices=MODELS, default="stylegan", help="gan (MLP), dcgan, progan or stylegan (default)")
-    g.add_argument("--data", default="toyfaces",
+    g.add_argument("--data", default="toyfaces", type=path,
                    help="toyfaces (built in, default), fashion-mnist, ring or grid (2-D points, for --model gan), "
                         "or a folder of PNG/JPEG images")
     g.add_argument("--preset", choices=tuple(PRESETS), default="tiny",
@@ -44,9 +56,9 @@ def parser():
     g.add_argument("--threads", type=positive_int,
                    help=f"CPU threads (default: STYLEGAN_NP_THREADS or OPENBLAS_NUM_THREADS if set, else the "
                         f"cores that are not busy, at most {MAX_THREADS}; recorded in config.json)")
-    g.add_argument("--out", help="run folder, new or empty (default: runs/<model>-<data>-<resolution>[-N]); "
+    g.add_argument("--out", type=path, help="run folder, new or empty (default: runs/<model>-<data>-<resolution>[-N]); "
                                  "with --resume: continue into this new folder instead")
-    g.add_argument("--resume", metavar="DIR|CHECKPOINT",
+    g.add_argument("--resume", metavar="DIR|CHECKPOINT", type=path,
                    help="continue a run exactly where it stopped, with its own settings (see below)")
     m = p.add_argument_group("model and optimisation")
     m.add_argument("--lr", type=positive_float, help="Adam learning rate")
@@ -69,11 +81,11 @@ def parser():
     m.add_argument("--use-const", type=_bool, help="StyleGAN ablation: learned constant input on/off")
     d = p.add_argument_group("data and reporting")
     d.add_argument("--mirror", type=_bool, help="random horizontal flips of image-folder data")
-    d.add_argument("--fashion-mnist-path", help="folder with the Fashion-MNIST IDX files")
+    d.add_argument("--fashion-mnist-path", type=path, help="folder with the Fashion-MNIST IDX files")
     d.add_argument("--snapshot-kimg", type=nonnegative_float, help="sample grid and SWD every this many kimg (0 = off)")
     d.add_argument("--checkpoint-kimg", type=nonnegative_float,
                    help="checkpoint every this many kimg (0 = only at the end and on Ctrl-C)")
-    d.add_argument("--swd-images", type=nonnegative_int, help="images per side for SWD (0 = off)")
+    d.add_argument("--swd-images", type=swd_images, help=f"images per side for SWD (0 = off; at most {MAX_SWD_IMAGES})")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -125,7 +137,8 @@ def main(argv=None):
             print("note: with another backend or thread count the rounding differs, so the run continues "
                   "well but not bit for bit as if it had never stopped")
     threads = f"{cfg.threads} thread{'s' if cfg.threads > 1 else ''} ({trainer.threads_reason})"
-    print(f"training {cfg.model} on {cfg.data} at {cfg.resolution}x{cfg.resolution}, batch {cfg.batch}, "
+    size = "2-D points" if trainer.points else f"{cfg.resolution}x{cfg.resolution}"
+    print(f"training {cfg.model} on {cfg.data} at {size}, batch {cfg.batch}, "
           f"{cfg.kimg:g} kimg, backend {cfg.backend}, {threads}, into {trainer.run_dir}")
     result = trainer.run()
     summary = {k: result[k] for k in ("kimg", "res", "swd", "swd_best", "swd_best_kimg", "modes", "high_quality",

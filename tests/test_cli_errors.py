@@ -35,71 +35,82 @@ from stylegan_np.cli import run_main
 
 MICRO = ["--resolution", "8", "--batch", "4", "--z-dim", "8", "--w-dim", "8", "--fmap-base", "32",
          "--fmap-max", "8", "--mapping-layers", "2", "--swd-images", "16", "--quiet"]
-OUT = ["--out", "{tmp}/new"]          # where a train case writes, unless it says otherwise
+
+
+def new(*flags, out="{tmp}/new"):
+    """A new run's argv: micro sizes and a 4-image run first, so that a case whose check regresses
+    trains a second, not the preset's 45 kimg; the case's own flags come later and win."""
+    return MICRO + ["--kimg", "0.004"] + list(flags) + ["--out", out]
+
+
 RUN_FILES = ["{run}/config.json", "{run}/log.jsonl", "{run}/G_ema-final.npz", "{run}/fakes-final.png",
              "{run}/checkpoints/ckpt-000000016.npz"]
 NOT_MADE = ["!{tmp}/new"]
 
 CASES = [
     # --- train: bad flags, refused where they are parsed --------------------------------------------------
-    ("train", ["--batch", "0"] + OUT, 2, r"argument --batch: must be 1 or more", NOT_MADE),
-    ("train", ["--batch", "-1"] + OUT, 2, r"argument --batch: must be 1 or more", NOT_MADE),
-    ("train", ["--batch", "1.5"] + OUT, 2, r"argument --batch: expected a whole number", NOT_MADE),
-    ("train", ["--kimg", "nan"] + OUT, 2, r"argument --kimg: expected a finite number", NOT_MADE),
-    ("train", ["--kimg", "inf"] + OUT, 2, r"argument --kimg: expected a finite number", NOT_MADE),
-    ("train", ["--kimg", "0"] + OUT, 2, r"argument --kimg: must be more than 0", NOT_MADE),
-    ("train", ["--kimg", "-1"] + OUT, 2, r"argument --kimg: must be more than 0", NOT_MADE),
-    ("train", ["--kimg", "abc"] + OUT, 2, r"argument --kimg: expected a number", NOT_MADE),
-    ("train", ["--z-dim", "0"] + OUT, 2, r"argument --z-dim: must be 1 or more", NOT_MADE),
-    ("train", ["--w-dim", "0"] + OUT, 2, r"argument --w-dim: must be 1 or more", NOT_MADE),
-    ("train", ["--fmap-base", "0"] + OUT, 2, r"argument --fmap-base", NOT_MADE),
-    ("train", ["--mapping-layers", "-2"] + OUT, 2, r"argument --mapping-layers", NOT_MADE),
-    ("train", ["--lr", "nan"] + OUT, 2, r"argument --lr: expected a finite number", NOT_MADE),
-    ("train", ["--lr", "-0.001"] + OUT, 2, r"argument --lr: must be more than 0", NOT_MADE),
-    ("train", ["--r1-gamma", "-1"] + OUT, 2, r"argument --r1-gamma: must be 0 or more", NOT_MADE),
-    ("train", ["--r1-interval", "0"] + OUT, 2, r"argument --r1-interval: must be 1 or more", NOT_MADE),
-    ("train", ["--gp-lambda", "-1"] + OUT, 2, r"argument --gp-lambda", NOT_MADE),
-    ("train", ["--mixing-prob", "2"] + OUT, 2, r"argument --mixing-prob: must lie between 0 and 1", NOT_MADE),
-    ("train", ["--ema-kimg", "-1"] + OUT, 2, r"argument --ema-kimg: must be 0 or more", NOT_MADE),
-    ("train", ["--phase-kimg", "0"] + OUT, 2, r"argument --phase-kimg: must be more than 0", NOT_MADE),
-    ("train", ["--swd-images", "-5"] + OUT, 2, r"argument --swd-images: must be 0 or more", NOT_MADE),
-    ("train", ["--seed", "-1"] + OUT, 2, r"argument --seed: must be 0 or more", NOT_MADE),
-    ("train", ["--threads", "0"] + OUT, 2, r"argument --threads: must be 1 or more", NOT_MADE),
-    ("train", ["--progressive", "maybe"] + OUT, 2, r"argument --progressive: expected on/off", NOT_MADE),
-    ("train", ["--mirror", "sometimes"] + OUT, 2, r"argument --mirror: expected on/off", NOT_MADE),
-    ("train", ["--model", "biggan"] + OUT, 2, r"argument --model: invalid choice", NOT_MADE),
-    ("train", ["--preset", "huge"] + OUT, 2, r"argument --preset: invalid choice", NOT_MADE),
-    ("train", ["--backend", "tpu"] + OUT, 2, r"argument --backend: invalid choice", NOT_MADE),
-    ("train", ["--no-such-flag"] + OUT, 2, r"unrecognized arguments: --no-such-flag", NOT_MADE),
-    ("train", ["--resolution", "48"] + OUT, 2, r"power of two", NOT_MADE),
-    ("train", ["--resolution", "2"] + OUT, 2, r"power of two", NOT_MADE),
-    ("train", ["--resolution", "1024"] + OUT, 2, r"power of two between 4 and 128", NOT_MADE),
-    ("train", ["--resolution", "0"] + OUT, 2, r"argument --resolution: must be 1 or more", NOT_MADE),
+    ("train", new("--batch", "0"), 2, r"argument --batch: must be 1 or more", NOT_MADE),
+    ("train", new("--batch", "-1"), 2, r"argument --batch: must be 1 or more", NOT_MADE),
+    ("train", new("--batch", "1.5"), 2, r"argument --batch: expected a whole number", NOT_MADE),
+    ("train", new("--kimg", "nan"), 2, r"argument --kimg: expected a finite number", NOT_MADE),
+    ("train", new("--kimg", "inf"), 2, r"argument --kimg: expected a finite number", NOT_MADE),
+    ("train", new("--kimg", "0"), 2, r"argument --kimg: must be more than 0", NOT_MADE),
+    ("train", new("--kimg", "-1"), 2, r"argument --kimg: must be more than 0", NOT_MADE),
+    ("train", new("--kimg", "abc"), 2, r"argument --kimg: expected a number", NOT_MADE),
+    ("train", new("--z-dim", "0"), 2, r"argument --z-dim: must be 1 or more", NOT_MADE),
+    ("train", new("--w-dim", "0"), 2, r"argument --w-dim: must be 1 or more", NOT_MADE),
+    ("train", new("--fmap-base", "0"), 2, r"argument --fmap-base", NOT_MADE),
+    ("train", new("--mapping-layers", "-2"), 2, r"argument --mapping-layers", NOT_MADE),
+    ("train", new("--lr", "nan"), 2, r"argument --lr: expected a finite number", NOT_MADE),
+    ("train", new("--lr", "-0.001"), 2, r"argument --lr: must be more than 0", NOT_MADE),
+    ("train", new("--r1-gamma", "-1"), 2, r"argument --r1-gamma: must be 0 or more", NOT_MADE),
+    ("train", new("--r1-interval", "0"), 2, r"argument --r1-interval: must be 1 or more", NOT_MADE),
+    ("train", new("--gp-lambda", "-1"), 2, r"argument --gp-lambda", NOT_MADE),
+    ("train", new("--mixing-prob", "2"), 2, r"argument --mixing-prob: must lie between 0 and 1", NOT_MADE),
+    ("train", new("--ema-kimg", "-1"), 2, r"argument --ema-kimg: must be 0 or more", NOT_MADE),
+    ("train", new("--phase-kimg", "0"), 2, r"argument --phase-kimg: must be more than 0", NOT_MADE),
+    ("train", new("--swd-images", "-5"), 2, r"argument --swd-images: must be 0 or more", NOT_MADE),
+    ("train", new("--swd-images", "100000"), 2, r"argument --swd-images: at most 8192 \(SWD needs about", NOT_MADE),
+    ("train", new("--seed", "-1"), 2, r"argument --seed: must be 0 or more", NOT_MADE),
+    ("train", new("--threads", "0"), 2, r"argument --threads: must be 1 or more", NOT_MADE),
+    ("train", new("--progressive", "maybe"), 2, r"argument --progressive: expected on/off", NOT_MADE),
+    ("train", new("--mirror", "sometimes"), 2, r"argument --mirror: expected on/off", NOT_MADE),
+    ("train", new("--model", "biggan"), 2, r"argument --model: invalid choice", NOT_MADE),
+    ("train", new("--preset", "huge"), 2, r"argument --preset: invalid choice", NOT_MADE),
+    ("train", new("--backend", "tpu"), 2, r"argument --backend: invalid choice", NOT_MADE),
+    ("train", new("--no-such-flag"), 2, r"unrecognized arguments: --no-such-flag", NOT_MADE),
+    ("train", new("--resolution", "48"), 2, r"power of two", NOT_MADE),
+    ("train", new("--resolution", "2"), 2, r"power of two", NOT_MADE),
+    ("train", new("--resolution", "1024"), 2, r"power of two between 4 and 128", NOT_MADE),
+    ("train", new("--resolution", "0"), 2, r"argument --resolution: must be 1 or more", NOT_MADE),
     # --- train: settings that do not fit together --------------------------------------------------------
-    ("train", MICRO + ["--batch", "6"] + OUT, 2, r"--batch 6: .*groups of 4.*such as 4", NOT_MADE),
-    ("train", MICRO + ["--model", "progan", "--batch", "10"] + OUT, 2, r"multiple of 4", NOT_MADE),
-    ("train", MICRO + ["--use-mapping", "off", "--w-dim", "16"] + OUT, 2, r"--z-dim and --w-dim must be equal",
+    ("train", new("--batch", "6"), 2, r"--batch 6: .*groups of 4.*such as 4", NOT_MADE),
+    ("train", new("--model", "progan", "--batch", "10"), 2, r"multiple of 4", NOT_MADE),
+    ("train", new("--use-mapping", "off", "--w-dim", "16"), 2, r"--z-dim and --w-dim must be equal",
      NOT_MADE),
-    ("train", ["--model", "progan", "--data", "ring"] + OUT, 2, r"--data ring is 2-D points: .*--model gan", NOT_MADE),
-    ("train", ["--data", "grid"] + OUT, 2, r"--model gan", NOT_MADE),
+    ("train", new("--model", "progan", "--data", "ring"), 2, r"--data ring is 2-D points: .*--model gan", NOT_MADE),
+    ("train", new("--data", "grid"), 2, r"--model gan", NOT_MADE),
     # --- train: data that is not there or not readable ---------------------------------------------------
-    ("train", ["--data", "/no/such/folder"] + OUT, 2, r"no data set named '/no/such/folder'", NOT_MADE),
-    ("train", ["--data", "toyfacez"] + OUT, 2, r"no data set named 'toyfacez'.*use one of", NOT_MADE),
-    ("train", ["--data", "{notes}/notes.txt"] + OUT, 2, r"no image folder at", NOT_MADE),
-    ("train", ["--data", "{tmp}/empty"] + OUT, 2, r"no \.png/\.jpg/\.jpeg images in", NOT_MADE),
-    ("train", ["--data", "{badimages}"] + OUT, 2, r"none of the 1 images in .* could be read", NOT_MADE),
-    ("train", ["--data", "fashion-mnist", "--fashion-mnist-path", "/nope"] + OUT, 2, r"no Fashion-MNIST directory at /nope",
+    ("train", new("--data", "/no/such/folder"), 2, r"no data set named '/no/such/folder'", NOT_MADE),
+    ("train", new("--data", "toyfacez"), 2, r"no data set named 'toyfacez'.*use one of", NOT_MADE),
+    ("train", new("--data", "{notes}/notes.txt"), 2, r"no image folder at", NOT_MADE),
+    ("train", new("--data", "{tmp}/empty"), 2, r"no \.png/\.jpg/\.jpeg images in", NOT_MADE),
+    ("train", new("--data", "{badimages}"), 2, r"none of the 1 images in .* could be read", NOT_MADE),
+    ("train", new("--fashion-mnist-path", "/nope"), 2, r"--fashion-mnist-path is read with --data fashion-mnist only",
+     NOT_MADE),
+    ("train", new("--data", "fashion-mnist", "--fashion-mnist-path", "/nope"), 2, r"no Fashion-MNIST directory at /nope",
      NOT_MADE),
     # --- train: the run folder (nothing lost) --------------------------------------------------------------
-    ("train", MICRO + ["--kimg", "0.004", "--out", "{run}"], 2,
+    ("train", new(out="{run}"), 2,
      r"--out .*run already holds a run, which is never overwritten: continue it with --resume", RUN_FILES),
-    ("train", MICRO + ["--kimg", "0.004", "--out", "{notes}"], 2, r"already exists and is not empty",
+    ("train", new(out="{notes}"), 2, r"already exists and is not empty",
      ["{notes}/notes.txt"]),
-    ("train", MICRO + ["--kimg", "0.004", "--out", "{file}"], 2, r"--out .*file\.txt is a file, not a folder",
+    ("train", new(out="{file}"), 2, r"--out .*file\.txt is a file, not a folder",
      ["{file}"]),
-    ("train", MICRO + ["--kimg", "0.004", "--out", "{file}/run"], 2, r"cannot be made: .*file\.txt is a file", ["{file}"]),
-    ("train", MICRO + ["--kimg", "0.004", "--out", "{locked}/run"], 2, r"cannot write in .*locked", ["!{locked}/run"]),
-    ("train", MICRO + ["--kimg", "0.004", "--out", "{tmp}/empty"], 0, r"done: .*\"kimg\": 0\.004", []),
+    ("train", new(out="{file}/run"), 2, r"cannot be made: .*file\.txt is a file", ["{file}"]),
+    ("train", new(out="{locked}/run"), 2, r"cannot write in .*locked", ["!{locked}/run"]),
+    ("train", new(out="{tmp}/empty"), 0, r"done: .*\"kimg\": 0\.004", []),
+    ("train", new(out="~/runs/x"), 0, r"into .*/home/runs/x\n", ["!{tmp}/~"]),
     # --- train --resume: the run's own settings and length ------------------------------------------------
     ("train", ["--resume", "/no/such/run"], 2, r"--resume /no/such/run: no such run folder or checkpoint file", []),
     ("train", ["--resume", "{tmp}/empty"], 2, r"has no checkpoints/ckpt-\*\.npz", []),
@@ -131,6 +142,8 @@ CASES = [
     ("generate", ["/no/such/run"], 2, r"no checkpoint at /no/such/run", []),
     ("generate", ["{tmp}/empty"], 2, r"generate: the run folder .*has no checkpoints", ["!{tmp}/empty/generated"]),
     ("generate", ["{corrupt}"], 2, r"is not a readable stylegan_np checkpoint", ["{corrupt}"]),
+    ("generate", ["{run}/config.json"], 2, r"config\.json is not a readable stylegan_np checkpoint .*give a run folder",
+     RUN_FILES),
     ("generate", ["{run}", "--what", "portraits"], 2, r"--what portraits: choose from images", []),
     ("generate", ["{run}", "--seeds", "3-1"], 2, r"--seeds '3-1': use numbers and ranges", ["!{run}/generated"]),
     ("generate", ["{run}", "--seeds", "x"], 2, r"--seeds 'x'", ["!{run}/generated"]),
@@ -149,6 +162,7 @@ CASES = [
     ("generate", ["{run}", "--what", "interp", "--steps", "5000"], 2, r"--steps: a grid of 1 x 5000 images",
      ["!{run}/generated"]),
     ("generate", ["{run}", "--out", "{file}"], 2, r"--out .*file\.txt is a file, not a folder", ["{file}"]),
+    ("generate", ["{run}", "--out", "{file}/figures"], 2, r"cannot make --out .*file\.txt/figures", ["{file}"]),
     ("generate", ["{mlp}", "--what", "mixing"], 2, r"only --what images applies to a gan checkpoint", []),
     ("generate", ["{run}", "--what", "images", "--seeds", "0-3", "--psi", "0.5"], 0, r"wrote .*images-psi0\.5\.png",
      RUN_FILES),
@@ -158,6 +172,9 @@ CASES = [
      r"wrote 900 images, one per seed .* to .*many/images-psi1", []),
     ("generate", ["{ring}"], 0, r"wrote .*samples\.png: \d of 8 modes covered", []),
     ("generate", ["{mlp}", "--seeds", "0-3"], 0, r"wrote .*images-psi1\.png", []),
+    ("generate", ["{run}", "--what", "Images,", "--seeds", "0-3"], 0, r"wrote .*images-psi1\.png", []),
+    ("generate", ["{run}", "--what", "images", "--seeds", "0", "--out", "~/figures"], 0, r"wrote .*/home/figures/",
+     ["!{tmp}/~"]),
     # --- bench ---------------------------------------------------------------------------------------------
     ("bench", ["--batch", "0"], 2, r"argument --batch: must be 1 or more", []),
     ("bench", ["--iters", "0"], 2, r"argument --iters: must be 1 or more", []),
@@ -177,8 +194,8 @@ CASES = [
 
 # Cases also run as `python -m stylegan_np.<program>`, where the exit path itself is under test.
 SUBPROCESS = [
-    ("train", ["--batch", "0"] + OUT, 2, r"argument --batch: must be 1 or more", NOT_MADE),
-    ("train", MICRO + ["--kimg", "0.004", "--out", "{run}"], 2, r"already holds a run", RUN_FILES),
+    ("train", new("--batch", "0"), 2, r"argument --batch: must be 1 or more", NOT_MADE),
+    ("train", new(out="{run}"), 2, r"already holds a run", RUN_FILES),
     ("train", ["--resume", "{run}/G_ema-final.npz"], 2, r"is a generator export", RUN_FILES),
     ("generate", ["{ring}"], 0, r"modes covered", []),
     ("generate", ["{run}", "--steps", "0"], 2, r"argument --steps", []),
@@ -239,8 +256,11 @@ def _writable(path):
 
 
 @pytest.fixture
-def places(made, tmp_path, request):
-    """The placeholder values for one case, with fresh copies of the runs it names."""
+def places(made, tmp_path, request, monkeypatch):
+    """The placeholder values for one case, with fresh copies of the runs it names.  The case runs in
+    its own folder, with HOME at {tmp}/home (so relative paths and ~ land there)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     text = " ".join(map(str, request.node.callspec.params["case"][1] + request.node.callspec.params["case"][4]))
     values = {"tmp": str(tmp_path)}
     for name in ("run", "stopped", "ring", "mlp"):
@@ -298,7 +318,10 @@ def _one_line(stderr):
 
 
 def _ids(cases):
-    return [f"{prog}:{' '.join(a for a in argv if a not in MICRO)}"[:90] for prog, argv, *_ in cases]
+    """program:argv without the micro sizes that start a new run's argv."""
+    prefix = new()[:-2]
+    return [f"{prog}:{' '.join(argv[len(prefix):] if argv[:len(prefix)] == prefix else argv)}"[:100]
+            for prog, argv, *_ in cases]
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
@@ -377,3 +400,20 @@ def test_ctrl_c_saves_and_prints_a_resume_command_that_keeps_the_length(tmp_path
     assert status == 130, err
     assert re.search(r"training stylegan .* 20 kimg", out), out        # the run's own length, not 45
     assert re.search(r"resuming from .*ckpt-\d+\.npz at [\d.]+ kimg$", out.splitlines()[0]), out
+
+
+def test_a_run_on_an_image_folder_resumes_from_another_directory(tmp_path, monkeypatch):
+    """`--data pics` is recorded as an absolute path, so `--resume` works from anywhere (it used to look
+    for ./pics wherever the resume was started)."""
+    from PIL import Image
+    from stylegan_np.train import main
+    (tmp_path / "project" / "pics").mkdir(parents=True)
+    for k in range(3):
+        Image.fromarray(np.full((12, 12, 3), 40 * k, dtype=np.uint8)).save(tmp_path / "project" / "pics" / f"{k}.png")
+    monkeypatch.chdir(tmp_path / "project")
+    with backend.using("numpy"):
+        assert main(new("--data", "pics", out="run")) == 0
+        monkeypatch.chdir(tmp_path)
+        assert main(["--resume", "project/run", "--kimg", "0.008", "--quiet"]) == 0
+    import json
+    assert json.load(open(tmp_path / "project" / "run" / "config.json"))["data"] == str(tmp_path / "project" / "pics")

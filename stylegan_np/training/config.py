@@ -149,6 +149,9 @@ def check_config(cfg: TrainConfig):
     """The rules that tie fields together (each flag's own range is checked where it is parsed)."""
     if cfg.data in ("ring", "grid") and cfg.model != "gan":
         raise UserError(f"--data {cfg.data} is 2-D points: train it with --model gan")
+    if cfg.fashion_mnist_path and cfg.data.strip().lower().replace("_", "-") not in ("fashion-mnist", "fashionmnist"):
+        raise UserError(f"--fashion-mnist-path is read with --data fashion-mnist only (this run trains on {cfg.data}): "
+                        "add --data fashion-mnist, or drop it")
     if cfg.model == "stylegan" and not cfg.use_mapping and cfg.z_dim != cfg.w_dim:
         raise UserError(f"--use-mapping off uses z as w, so --z-dim and --w-dim must be equal "
                         f"(got {cfg.z_dim} and {cfg.w_dim})")

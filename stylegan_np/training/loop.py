@@ -114,6 +114,11 @@ class Trainer:
                                     fashion_mnist_path=cfg.fashion_mnist_path or None)
         self.points = getattr(self.dataset, "dim", None) == 2
         self.channels = getattr(self.dataset, "channels", 3)
+        if not resume:
+            # Record data paths absolute, so that the run resumes from any working directory.
+            self.cfg = cfg = dataclasses.replace(
+                cfg, data=os.path.abspath(self.dataset.path) if hasattr(self.dataset, "path") else cfg.data,
+                fashion_mnist_path=os.path.abspath(cfg.fashion_mnist_path) if cfg.fashion_mnist_path else "")
         self.task = make_task(cfg, self.channels, 2 if self.points else None)
         self.step, self.nimg, self.seconds = 0, 0, 0.0
         self.swd_best = None      # {"swd", "kimg"} of the best snapshot so far, resumes included
