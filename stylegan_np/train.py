@@ -30,6 +30,15 @@ def _bool(text):
 MAX_SWD_IMAGES = 8192
 
 
+def kimg(text):
+    """A length in thousands of images: at least one image (0.0001 would round to none, and the run
+    would save an untrained generator as its result)."""
+    value = positive_float(text)
+    if value < 0.001:
+        raise argparse.ArgumentTypeError(f"must be at least 0.001 (one image), got {text!r}")
+    return value
+
+
 def swd_images(text):
     value = nonnegative_int(text)
     if value > MAX_SWD_IMAGES:
@@ -49,7 +58,7 @@ def parser():
                    help="sizes: tiny (CPU, ~10 min, default), small (CPU, ~1 hour), gpu")
     g.add_argument("--resolution", type=positive_int,
                    help="output resolution, a power of two (preset: tiny 16, small/gpu 32)")
-    g.add_argument("--kimg", type=positive_float, help="length of training in thousands of real images shown")
+    g.add_argument("--kimg", type=kimg, help="length of training in thousands of real images shown")
     g.add_argument("--batch", type=positive_int, help="minibatch size")
     g.add_argument("--seed", type=nonnegative_int, help="random seed (latents, noise, data order); default 0")
     add_backend_argument(g)

@@ -57,6 +57,7 @@ CASES = [
     ("train", new("--kimg", "0"), 2, r"argument --kimg: must be more than 0", NOT_MADE),
     ("train", new("--kimg", "-1"), 2, r"argument --kimg: must be more than 0", NOT_MADE),
     ("train", new("--kimg", "abc"), 2, r"argument --kimg: expected a number", NOT_MADE),
+    ("train", new("--kimg", "0.0001"), 2, r"argument --kimg: must be at least 0\.001 \(one image\)", NOT_MADE),
     ("train", new("--z-dim", "0"), 2, r"argument --z-dim: must be 1 or more", NOT_MADE),
     ("train", new("--w-dim", "0"), 2, r"argument --w-dim: must be 1 or more", NOT_MADE),
     ("train", new("--fmap-base", "0"), 2, r"argument --fmap-base", NOT_MADE),
@@ -88,6 +89,8 @@ CASES = [
     ("train", new("--model", "progan", "--batch", "10"), 2, r"multiple of 4", NOT_MADE),
     ("train", new("--use-mapping", "off", "--w-dim", "16"), 2, r"--z-dim and --w-dim must be equal",
      NOT_MADE),
+    ("train", ["--model", "gan", "--data", "ring", "--resolution", "64", "--kimg", "0.128", "--quiet", "--out",
+               "{tmp}/ring"], 0, r"training gan on ring at 2-D points, batch 128", []),
     ("train", new("--model", "progan", "--data", "ring"), 2, r"--data ring is 2-D points: .*--model gan", NOT_MADE),
     ("train", new("--data", "grid"), 2, r"--model gan", NOT_MADE),
     # --- train: data that is not there or not readable ---------------------------------------------------
@@ -136,6 +139,8 @@ CASES = [
      ["{lockedrun}/config.json", "{lockedrun}/log.jsonl"]),
     ("train", ["--resume", "{stopped}", "--quiet"], 0, r"done: \{\"kimg\": 0\.016", []),
     ("train", ["--resume", "{stopped}", "--quiet", "--lr", "0.001"], 0, r"done: \{\"kimg\": 0\.016", []),
+    ("train", ["--resume", "{stopped}/checkpoints", "--quiet"], 0, r"done: \{\"kimg\": 0\.016", []),
+    ("generate", ["{stopped}/checkpoints", "--what", "images", "--seeds", "0"], 0, r"wrote .*images-psi1\.png", []),
     ("train", ["--resume", "{run}/checkpoints/ckpt-000000008.npz", "--out", "{tmp}/branch", "--quiet"], 0,
      r"into .*branch", RUN_FILES),
     # --- generate ----------------------------------------------------------------------------------------

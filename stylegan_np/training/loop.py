@@ -63,6 +63,8 @@ def find_checkpoint(path: str, what: str = "--resume") -> str:
     if not os.path.isdir(path):
         raise UserError(f"{what} {path}: no such run folder or checkpoint file")
     found = sorted(glob.glob(os.path.join(path, "checkpoints", "ckpt-*.npz")))
+    if not found and os.path.basename(os.path.normpath(path)) == "checkpoints":   # the run's checkpoints/ itself
+        found = sorted(glob.glob(os.path.join(path, "ckpt-*.npz")))
     if not found:
         raise UserError(f"{what} {path}: the folder has no checkpoints/ckpt-*.npz")
     return found[-1]
