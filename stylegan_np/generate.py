@@ -85,10 +85,15 @@ class Drawer:
         self.points = cfg.data in ("ring", "grid")       # a GAN on 2-D points draws points, not images
         self.scale = max(1, 128 // cfg.resolution)
 
-    def fits(self, rows, cols, what):
+    def fits(self, rows, cols):
+        """Whether a grid of rows x cols images (as save_grid draws it) stays within MAX_PICTURE_PIXELS."""
+        side = (self.cfg.resolution + 1) * self.scale
+        return rows * side * cols * side <= MAX_PICTURE_PIXELS
+
+    def check_fits(self, rows, cols, what):
         """Refuse (a UserError) a grid of rows x cols images too large to assemble in memory."""
         side = (self.cfg.resolution + 1) * self.scale
-        if rows * side * cols * side > MAX_PICTURE_PIXELS:
+        if not self.fits(rows, cols):
             raise UserError(f"{what}: a grid of {rows} x {cols} images at {self.cfg.resolution}x{self.cfg.resolution} is "
                             f"too large for one picture (at most about {MAX_PICTURE_PIXELS // side ** 2} images); "
                             "ask for fewer")
@@ -137,9 +142,7 @@ class Drawer:
             return self.scatter(seeds)
         name = f"images-psi{self.psi:g}"
         cols = math.ceil(math.sqrt(len(seeds)))
-        try:
-            self.fits(math.ceil(len(seeds) / cols), cols, "--seeds")
-        except UserError:
+        if not self.fits(math.ceil(len(seeds) / cols), cols):
             return self.one_file_per_seed(seeds, os.path.join(self.out, name))
         return self.save(self.draw(seeds), name + ".png")
 
@@ -186,7 +189,7 @@ class Drawer:
         return [("coarse", 0, a), ("middle", a, b), ("fine", b, n)]
 
     def mixing(self, seeds_a, seeds_b):
-        self.fits(len(seeds_a) + 1, len(seeds_b) + 1, "--mix-rows/--mix-cols")
+        self.check_fits(len(seeds_a) + 1, len(seeds_b) + 1, "--mix-rows/--mix-cols")
         za, zb = self.z(seeds_a), self.z(seeds_b)
         wa = self.G.styles(za, psi=self.psi, cutoff=self.cutoff)
         wb = self.G.styles(zb, psi=self.psi, cutoff=self.cutoff)
@@ -208,7 +211,7 @@ class Drawer:
     def interp(self, seed_a, seed_b, steps=16):
         """Linear interpolation in W, and spherical in Z (z is Gaussian, so its mass lies on a sphere;
         the paper's perceptual path length uses slerp in Z and lerp in W)."""
-        self.fits(1, steps, "--steps")
+        self.check_fits(1, steps, "--steps")
         za, zb = self.z([seed_a]).data, self.z([seed_b]).data
         xp = backend.xp()
         t = np.linspace(0, 1, steps)
@@ -289,9 +292,9 @@ def main(argv=None):
     seeds = parse_seeds(args.seeds or ("0-1999" if drawer.points else "0-15"))
     # Refuse a figure too large to assemble before drawing any of them.
     if "mixing" in what:
-        drawer.fits(len(rows) + 1, len(cols) + 1, "--mix-rows/--mix-cols")
+        drawer.check_fits(len(rows) + 1, len(cols) + 1, "--mix-rows/--mix-cols")
     if "interp" in what:
-        drawer.fits(1, args.steps, "--steps")
+        drawer.check_fits(1, args.steps, "--steps")
     if os.path.exists(out) and not os.path.isdir(out):
         raise UserError(f"--out {out} is a file, not a folder: choose another --out")
     try:

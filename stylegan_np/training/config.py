@@ -6,6 +6,7 @@ Every field has the paper's value where a paper gives one, unless a preset says 
 then the preset's comment says why)."""
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, fields
 
 from ..errors import UserError
@@ -170,15 +171,25 @@ def check_config(cfg: TrainConfig):
 RESUMABLE = ("kimg", "backend", "threads", "out", "lr", "r1_gamma", "snapshot_kimg", "checkpoint_kimg")
 
 
+def _same(name, old, new):
+    """Whether a requested value keeps the saved one: equal, or unset (an empty out, threads 0), or a
+    relative data path that names the saved absolute one."""
+    if new == old or (name in ("out", "threads") and not new):
+        return True
+    if name in ("data", "fashion_mnist_path") and isinstance(new, str) and os.path.isabs(old or ""):
+        return os.path.abspath(os.path.expanduser(new)) == old
+    return False
+
+
 def resumed_config(saved: TrainConfig, requested: TrainConfig | None):
     """(config, changes) for resuming a run saved with `saved`: the fields of `requested` that differ
     from the saved ones, as {field: (saved, requested)}, must all be RESUMABLE (a UserError names the
-    others).  `requested` None, or an empty `out`, keeps the saved value."""
+    others).  `requested` None keeps every saved value."""
     changes = {}
     for f in fields(TrainConfig):
         old = getattr(saved, f.name)
         new = old if requested is None else getattr(requested, f.name)
-        if new != old and not (f.name == "out" and not new):
+        if not _same(f.name, old, new):
             changes[f.name] = (old, new)
     fixed = [name for name in changes if name not in RESUMABLE]
     if fixed:
