@@ -37,43 +37,22 @@ def _number(text, kind):
     return value
 
 
-def positive_int(text):
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
-    return value
+def _checked(kind, allowed, rule):
+    """A flag type: a number of `kind` for which allowed(value) holds, else "argument --x: <rule>"."""
+    def parse(text):
+        value = _number(text, kind)
+        if not allowed(value):
+            raise argparse.ArgumentTypeError(f"{rule}, got {text!r}")
+        return value
+    return parse
 
 
-def nonnegative_int(text):
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return value
-
-
-def finite_float(text):
-    return _number(text, float)
-
-
-def positive_float(text):
-    value = _number(text, float)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
-    return value
-
-
-def nonnegative_float(text):
-    value = _number(text, float)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return value
-
-
-def probability(text):
-    value = _number(text, float)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {text!r}")
-    return value
+positive_int = _checked(int, lambda v: v >= 1, "must be 1 or more")
+nonnegative_int = _checked(int, lambda v: v >= 0, "must be 0 or more")
+finite_float = _checked(float, lambda v: True, "")
+positive_float = _checked(float, lambda v: v > 0, "must be more than 0")
+nonnegative_float = _checked(float, lambda v: v >= 0, "must be 0 or more")
+probability = _checked(float, lambda v: 0 <= v <= 1, "must lie between 0 and 1")
 
 
 def path(text):
