@@ -6,13 +6,14 @@ at 32x32, batch 32, float32, widths {4: 256, 8: 256, 16: 128, 32: 64, 64: 32}.  
 iterations, then the median of 20 (the GPU is synchronised before each clock reading).
 
 Prints one JSON line per configuration, with the fields BENCH.md lists, so that the numbers can be
-put side by side with torch_ref.py's from the same machine and run.
+put side by side with torch_ref.py's from the same machine and run.  "threads" is the number of
+threads OpenBLAS really runs with (read back through threadpoolctl): --threads, else the environment's
+STYLEGAN_NP_THREADS / OPENBLAS_NUM_THREADS, else the cores other work leaves free (ops/threads.py).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import resource
 import time
@@ -22,9 +23,12 @@ import numpy as np
 from . import backend, losses
 from .autograd import Tensor, no_grad
 from .allocator import keep_freed_memory
-from .cli import add_backend_argument, run_main
+from .cli import ArgumentParser, add_backend_argument, nonnegative_float, nonnegative_int, positive_int, run_main
+from .data import check_resolution
+from .errors import UserError
 from .models import ProgressiveDiscriminator, StyleGANGenerator
 from .ops import randn
+from .ops.threads import blas_threads, choose_threads, thread_count, using_threads
 from .optim import Adam
 
 
@@ -90,26 +94,37 @@ def measure(name, res, batch, iters=20, warmup=5, r1=10.0, seed=0):
     if name == "cupy":
         cp = backend.module("cupy")
         device = cp.cuda.runtime.getDeviceProperties(cp.cuda.Device().id)["name"].decode()
-    return {"impl": "stylegan_np", "backend": name, "device": device, "threads": os.cpu_count(),
+    return {"impl": "stylegan_np", "backend": name, "device": device, "threads": blas_threads(),
+            "transform_threads": thread_count(),
             "res": res, "batch": batch, "r1": r1, "iter_s_median": median, "iter_s_min": times[0],
             "img_per_s": batch / median, "peak_memory_bytes": peak_memory_bytes(name),
             "params": G.num_parameters() + D.num_parameters()}
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m stylegan_np.bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(prog="python -m stylegan_np.bench", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     add_backend_argument(p)
-    p.add_argument("--res", type=int, nargs="+", default=[32], help="resolutions (default 32)")
-    p.add_argument("--batch", type=int, nargs="+", default=[32], help="batch sizes (default 32)")
-    p.add_argument("--iters", type=int, default=20)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--r1", type=float, default=10.0, help="R1 gamma, applied every D step (0 = off)")
+    p.add_argument("--res", type=positive_int, nargs="+", default=[32],
+                   help="resolutions, powers of two from 4 to 128 (default 32)")
+    p.add_argument("--batch", type=positive_int, nargs="+", default=[32],
+                   help="batch sizes: below 4 or a multiple of 4, for minibatch stddev's groups (default 32)")
+    p.add_argument("--iters", type=positive_int, default=20, help="timed iterations (default 20)")
+    p.add_argument("--warmup", type=nonnegative_int, default=5, help="untimed iterations first (default 5)")
+    p.add_argument("--r1", type=nonnegative_float, default=10.0, help="R1 gamma, applied every D step (0 = off)")
+    p.add_argument("--threads", type=positive_int, help="CPU threads (default: see above)")
     args = p.parse_args(argv)
-    keep_freed_memory()
     for res in args.res:
-        for batch in args.batch:
-            print(json.dumps(measure(args.backend, res, batch, args.iters, args.warmup, args.r1)), flush=True)
+        check_resolution(res, min_resolution=4, max_resolution=128)
+    for batch in args.batch:
+        if batch > 4 and batch % 4:
+            raise UserError(f"--batch {batch}: D's minibatch stddev takes groups of 4 images, so use a multiple "
+                            f"of 4 (such as {batch - batch % 4}) or a batch below 4")
+    keep_freed_memory()
+    with using_threads(args.threads or choose_threads()[0]):
+        for res in args.res:
+            for batch in args.batch:
+                print(json.dumps(measure(args.backend, res, batch, args.iters, args.warmup, args.r1)), flush=True)
     return 0
 
 

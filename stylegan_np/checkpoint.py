@@ -68,6 +68,22 @@ def save(path, *, modules=None, optimizers=None, step=0, config=None, extra=None
     return path
 
 
+def _unreadable(path, exc):
+    return UserError(f"{path} is not a readable stylegan_np checkpoint ({type(exc).__name__}): give a run folder "
+                     "or a .npz that train wrote (one cut short: take an earlier checkpoint)")
+
+
+def load_config(path) -> dict:
+    """Only the config a checkpoint was written with (its arrays stay on disk)."""
+    if not os.path.isfile(path):
+        raise UserError(f"no checkpoint at {path}: give the path of a .npz checkpoint or a run folder")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return json.loads(str(data["meta"]))["config"]
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, json.JSONDecodeError) as exc:
+        raise _unreadable(path, exc) from None
+
+
 def load(path) -> Checkpoint:
     """Read a checkpoint (arrays come back as NumPy; load_state_dict moves them to each model's backend)."""
     if not os.path.isfile(path):
@@ -85,8 +101,7 @@ def load(path) -> Checkpoint:
                 state.update({k[len(prefix):]: data[k] for k in data.files if k.startswith(prefix)})
                 ckpt.optimizers[name] = state
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path} is not a readable stylegan_np checkpoint ({type(exc).__name__}); "
-                        "resume from an earlier one") from None
+        raise _unreadable(path, exc) from None
     return ckpt
 
 

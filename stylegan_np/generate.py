@@ -11,22 +11,31 @@ What it draws (StyleGAN paper figures in brackets):
   interp       interpolation between two seeds in Z and in W (PNG strip and animated GIF) [sec. 4.2]
   noise        the same w with different noise, and the per-pixel standard deviation over many noise
                draws: noise changes only stochastic detail [fig. 4]
-Only `images` applies to gan/dcgan/progan checkpoints; the rest need a StyleGAN.
+Only `images` applies to gan/dcgan/progan checkpoints; the rest need a StyleGAN.  For a GAN on 2-D
+points (--data ring/grid) `images` is a scatter of one generated point per seed over the data, with
+the modes it covers.  More seeds than fit in one picture are written one PNG per seed, in batches.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 
 import numpy as np
 
 from . import backend, checkpoint
 from .autograd import Tensor, no_grad
-from .cli import add_backend_argument, run_main
+from .cli import ArgumentParser, add_backend_argument, finite_float, nonnegative_int, path, positive_int, run_main
 from .errors import UserError
-from .images import grid, save_gif, save_grid, save_png, upscale_to
+from .images import grid, save_gif, save_grid, save_png, save_scatter, to_uint8, upscale_to
 
 WHAT = ("images", "truncation", "mixing", "interp", "noise")
+
+# Images are drawn this many at a time, so that memory does not grow with the number of seeds.
+BATCH = 64
+# The largest picture a figure may be (pixels, about 50 MB as RGB): 30 x 30 images of 128 pixels.
+# More seeds than fit are written one file per seed; a larger mixing grid or interpolation strip is refused.
+MAX_PICTURE_PIXELS = 4096 * 4096
 
 
 def parse_seeds(text):
@@ -53,7 +62,7 @@ def load_generator(path):
             path = final
         else:
             from .training.loop import find_checkpoint
-            path = find_checkpoint(path)
+            path = find_checkpoint(path, what="generate: the run folder")
     ckpt = checkpoint.load(path)
     cfg = TrainConfig.from_dict(ckpt.config)
     cfg.backend = backend.current()
@@ -69,12 +78,26 @@ def load_generator(path):
 class Drawer:
     """Draws the figures for one generator."""
 
-    def __init__(self, G, cfg, out, psi=1.0, cutoff=None, noise_seed=0):
+    def __init__(self, G, cfg, out, psi=1.0, cutoff=None, noise_seed=0, quiet=False):
         self.G, self.cfg, self.out = G, cfg, out
-        self.psi, self.cutoff, self.noise_seed = psi, cutoff, noise_seed
+        self.psi, self.cutoff, self.noise_seed, self.quiet = psi, cutoff, noise_seed, quiet
         self.is_style = cfg.model == "stylegan"
+        self.points = cfg.data in ("ring", "grid")       # a GAN on 2-D points draws points, not images
         self.scale = max(1, 128 // cfg.resolution)
         self._noise_rng = None
+
+    def fits(self, rows, cols):
+        """Whether a grid of rows x cols images (as save_grid draws it) stays within MAX_PICTURE_PIXELS."""
+        side = (self.cfg.resolution + 1) * self.scale
+        return rows * side * cols * side <= MAX_PICTURE_PIXELS
+
+    def check_fits(self, rows, cols, what):
+        """Refuse (a UserError) a grid of rows x cols images too large to assemble in memory."""
+        side = (self.cfg.resolution + 1) * self.scale
+        if not self.fits(rows, cols):
+            raise UserError(f"{what}: a grid of {rows} x {cols} images at {self.cfg.resolution}x{self.cfg.resolution} is "
+                            f"too large for one picture (at most about {MAX_PICTURE_PIXELS // side ** 2} images); "
+                            "ask for fewer")
 
     def z(self, seeds):
         """One latent per seed, each from its own generator (so seed 3 is the same face in every figure)."""
@@ -105,23 +128,52 @@ class Drawer:
         print("wrote", path)
         return path
 
+    def draw(self, seeds):
+        """G's output for the seeds (images, or points for a 2-D GAN) as host arrays, BATCH at a time."""
+        out = []
+        for i in range(0, len(seeds), BATCH):
+            z = self.z(seeds[i:i + BATCH])
+            with no_grad():
+                if self.is_style:
+                    out.append(self.synth(self.G.styles(z, psi=self.psi, cutoff=self.cutoff)))
+                else:
+                    out.append(backend.to_numpy(self.G(z).data))
+        return np.concatenate(out)
+
     def images(self, seeds):
-        z = self.z(seeds)
-        with no_grad():
-            if self.is_style:
-                ws = self.G.styles(z, psi=self.psi, cutoff=self.cutoff)
-                imgs = self.synth(ws)
-            elif self.cfg.model == "gan":
-                imgs = backend.to_numpy(self.G(z).data)
-                if imgs.ndim == 2:
-                    from .images import save_scatter
-                    path = os.path.join(self.out, "samples.png")
-                    save_scatter(imgs, imgs[:0], path, "generated")
-                    print("wrote", path)
-                    return path
-            else:
-                imgs = backend.to_numpy(self.G(z).data)
-        return self.save(imgs, f"images-psi{self.psi:g}.png")
+        if self.points:
+            return self.scatter(seeds)
+        name = f"images-psi{self.psi:g}"
+        cols = math.ceil(math.sqrt(len(seeds)))
+        if not self.fits(math.ceil(len(seeds) / cols), cols):
+            return self.one_file_per_seed(seeds, os.path.join(self.out, name))
+        return self.save(self.draw(seeds), name + ".png")
+
+    def one_file_per_seed(self, seeds, folder):
+        """seedNNNNNN.png at the model's resolution, written BATCH at a time as they are drawn."""
+        from tqdm import tqdm
+        os.makedirs(folder, exist_ok=True)
+        with tqdm(total=len(seeds), unit="img", disable=self.quiet) as bar:
+            for i in range(0, len(seeds), BATCH):
+                batch = seeds[i:i + BATCH]
+                for seed, picture in zip(batch, to_uint8(self.draw(batch))):
+                    save_png(picture, os.path.join(folder, f"seed{seed:06d}.png"))
+                bar.update(len(batch))
+        print(f"wrote {len(seeds)} images, one per seed (too many for one picture), to {folder}")
+        return folder
+
+    def scatter(self, seeds):
+        """A 2-D GAN's picture: one generated point per seed, over points drawn from its data."""
+        from .data import make_dataset
+        fake = self.draw(seeds)
+        data = make_dataset(self.cfg.data, self.cfg.resolution, seed=self.cfg.seed)
+        real = data.sample(2000, np.random.default_rng(self.cfg.seed))
+        modes, quality = data.coverage(fake)
+        path = os.path.join(self.out, "samples.png")
+        save_scatter(fake, real, path, f"{len(fake)} generated points (red) over the {self.cfg.data} data (grey)")
+        print(f"wrote {path}: {modes} of {len(data.centres)} modes covered, {quality:.0%} of the points "
+              "within 3 std of a centre")
+        return path
 
     def truncation(self, seeds, psis=(-1.0, -0.5, 0.0, 0.5, 0.7, 1.0)):
         z = self.z(seeds)
@@ -142,6 +194,7 @@ class Drawer:
         ### END SOLUTION
 
     def mixing(self, seeds_a, seeds_b):
+        self.check_fits(len(seeds_a) + 1, len(seeds_b) + 1, "--mix-rows/--mix-cols")
         za, zb = self.z(seeds_a), self.z(seeds_b)
         wa = self.G.styles(za, psi=self.psi, cutoff=self.cutoff)
         wb = self.G.styles(zb, psi=self.psi, cutoff=self.cutoff)
@@ -165,6 +218,7 @@ class Drawer:
     def interp(self, seed_a, seed_b, steps=16):
         """Linear interpolation in W, and spherical in Z (z is Gaussian, so its mass lies on a sphere;
         the paper's perceptual path length uses slerp in Z and lerp in W)."""
+        self.check_fits(1, steps, "--steps")
         za, zb = self.z([seed_a]).data, self.z([seed_b]).data
         xp = backend.xp()
         t = np.linspace(0, 1, steps)
@@ -204,50 +258,66 @@ class Drawer:
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m stylegan_np.generate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("source", help="a run folder (uses G_ema-final.npz, else the newest checkpoint) or a .npz file")
+    p = ArgumentParser(prog="python -m stylegan_np.generate", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", type=path, help="a run folder (uses G_ema-final.npz, else the newest checkpoint) or a .npz file")
     p.add_argument("--what", default="all", help=f"comma-separated: {', '.join(WHAT)} or all (default)")
-    p.add_argument("--seeds", default="0-15", help="seeds for images/truncation/noise (default 0-15)")
+    p.add_argument("--seeds", help="seeds for images/truncation/noise (default 0-15; 0-1999 for a 2-D GAN)")
     p.add_argument("--mix-rows", default="0-4", help="source A seeds for style mixing (rows)")
     p.add_argument("--mix-cols", default="5-9", help="source B seeds for style mixing (columns)")
     p.add_argument("--interp", default="0,1", help="two seeds to interpolate between")
-    p.add_argument("--steps", type=int, default=16, help="interpolation frames")
-    p.add_argument("--psi", type=float, default=1.0, help="truncation psi (1 = none, 0.7 is the paper's showcase)")
-    p.add_argument("--cutoff", type=int, help="truncate only the first CUTOFF layers (default: all)")
-    p.add_argument("--noise-seed", type=int, default=0, help="seed of the noise inputs")
-    p.add_argument("--out", help="output folder (default: SOURCE/generated or next to the .npz)")
+    p.add_argument("--steps", type=positive_int, default=16, help="interpolation frames, 2 or more")
+    p.add_argument("--psi", type=finite_float, default=1.0,
+                   help="truncation psi (1 = none, 0.7 is the paper's showcase)")
+    p.add_argument("--cutoff", type=positive_int, help="truncate only the first CUTOFF layers (default: all)")
+    p.add_argument("--noise-seed", type=nonnegative_int, default=0, help="seed of the noise inputs")
+    p.add_argument("--out", type=path, help="output folder (default: SOURCE/generated or next to the .npz)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_backend_argument(p)
     return p
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    backend.use(args.backend)
-    what = WHAT if args.what == "all" else tuple(w.strip() for w in args.what.split(","))
+    items = tuple(w.strip().lower() for w in args.what.split(",") if w.strip())
+    what = WHAT if items in ((), ("all",)) else items
     unknown = [w for w in what if w not in WHAT]
     if unknown:
         raise UserError(f"--what {','.join(unknown)}: choose from {', '.join(WHAT)} or all")
+    if args.steps < 2:
+        raise UserError(f"--steps {args.steps}: an interpolation needs 2 frames or more (its two ends)")
+    pair = parse_seeds(args.interp)
+    if len(pair) != 2:
+        raise UserError("--interp needs exactly two seeds, e.g. --interp 0,1")
+    rows, cols = parse_seeds(args.mix_rows), parse_seeds(args.mix_cols)
+    backend.use(args.backend)
     G, cfg = load_generator(args.source)
     out = args.out or os.path.join(args.source if os.path.isdir(args.source) else os.path.dirname(args.source) or ".", "generated")
-    os.makedirs(out, exist_ok=True)
-    drawer = Drawer(G, cfg, out, psi=args.psi, cutoff=args.cutoff, noise_seed=args.noise_seed)
+    drawer = Drawer(G, cfg, out, psi=args.psi, cutoff=args.cutoff, noise_seed=args.noise_seed, quiet=args.quiet)
     if cfg.model != "stylegan":
         if what != WHAT and any(w != "images" for w in what):
             raise UserError(f"only --what images applies to a {cfg.model} checkpoint; the rest need a StyleGAN")
         what = ("images",)
-    seeds = parse_seeds(args.seeds)
+    seeds = parse_seeds(args.seeds or ("0-1999" if drawer.points else "0-15"))
+    # Refuse a figure too large to assemble before drawing any of them.
+    if "mixing" in what:
+        drawer.check_fits(len(rows) + 1, len(cols) + 1, "--mix-rows/--mix-cols")
+    if "interp" in what:
+        drawer.check_fits(1, args.steps, "--steps")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UserError(f"--out {out} is a file, not a folder: choose another --out")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot make --out {out} ({exc.strerror or exc}): choose another --out") from None
     for item in what:
         if item == "images":
             drawer.images(seeds)
         elif item == "truncation":
             drawer.truncation(seeds[:8])
         elif item == "mixing":
-            drawer.mixing(parse_seeds(args.mix_rows), parse_seeds(args.mix_cols))
+            drawer.mixing(rows, cols)
         elif item == "interp":
-            pair = parse_seeds(args.interp)
-            if len(pair) != 2:
-                raise UserError("--interp needs exactly two seeds, e.g. --interp 0,1")
             drawer.interp(pair[0], pair[1], args.steps)
         elif item == "noise":
             drawer.noise(seeds[:6])

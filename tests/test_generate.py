@@ -286,3 +286,24 @@ def test_synth_does_not_depend_on_the_batch_an_image_is_drawn_in(xp, tmp_path):
         np.testing.assert_allclose(drawer.synth([w[i:i + 1] for w in ws])[0], batch[i], rtol=1e-4, atol=1e-4)
     # ...while a different noise seed does change it
     assert not np.allclose(drawer.synth(ws, noise_offset=1), batch, atol=1e-3)
+
+
+def test_many_seeds_are_drawn_in_batches_and_written_one_file_each(run, tmp_path, monkeypatch):
+    """More seeds than fit in one picture (at 8x8, enlarged 16x, about 800 do): drawn 64 at a time and
+    written as they come, one seedNNNNNN.png each at the model's resolution — memory does not grow
+    with the number of seeds (--seeds 0-100000 once took 24 GB)."""
+    folder, _, _ = run
+    sizes = []
+    real_z = Drawer.z
+    monkeypatch.setattr(Drawer, "z", lambda self, seeds: sizes.append(len(seeds)) or real_z(self, seeds))
+    out = tmp_path / "many"
+    generate(folder, "--what", "images", "--seeds", "0-999", "--out", str(out), "--quiet")
+    assert max(sizes) == 64 and sum(sizes) == 1000
+    files = sorted(os.listdir(out / "images-psi1"))
+    assert len(files) == 1000 and files[0] == "seed000000.png" and files[-1] == "seed000999.png"
+    assert open_png(out / "images-psi1" / "seed000007.png").shape == (RES, RES, 3)
+    # the same seed drawn alone in a grid is the same picture (up to uint8 rounding)
+    generate(folder, "--what", "images", "--seeds", "7", "--out", str(tmp_path / "one"))
+    alone = open_png(tmp_path / "one" / "images-psi1.png")[::SCALE, ::SCALE][1:1 + RES, 1:1 + RES]
+    batched = open_png(out / "images-psi1" / "seed000007.png")
+    assert np.abs(alone.astype(int) - batched.astype(int)).max() <= 1

@@ -67,9 +67,22 @@ CASES = [
     ("var_axis", lambda x: sg.var(x, axis=(2, 3), keepdims=True), [normal(2, 2, 3, 3)], True),
     ("max_axis", lambda x: sg.max(x, axis=1), [distinct(3, 5)], True),
     ("max_all_keepdims", lambda x: sg.max(x, keepdims=True), [distinct(3, 5)], True),
+    # the same reductions with negative axes (counted from the end, as in NumPy)
+    ("sum_negative_axes", lambda x: sg.sum(x, axis=(-1, 0), keepdims=True), [normal(2, 3, 4)], True),
+    ("mean_negative_axis", lambda x: sg.mean(x, axis=-2), [normal(2, 3, 4)], True),
+    ("var_negative_axes", lambda x: sg.var(x, axis=(-2, -1)), [normal(2, 2, 3, 3)], True),
+    ("max_negative_axis", lambda x: sg.max(x, axis=-1, keepdims=True), [distinct(3, 5)], True),
     # shape
     ("reshape", lambda x: x.reshape(6, 2) * np.arange(12.0).reshape(6, 2), [normal(3, 4)], True),
     ("transpose", lambda x: sg.transpose(x, (2, 0, 1)), [normal(2, 3, 4)], True),
+    # negative axes: on (2, 3, 4) a wrong inverse has the wrong shape, on (3, 3, 3) the right shape
+    # and wrong entries, so both are checked
+    ("transpose_negative_axes", lambda x: sg.transpose(x, (0, -1, 1)), [normal(2, 3, 4)], True),
+    ("transpose_negative_axes_cube", lambda x: sg.transpose(x, (0, -1, 1)), [normal(3, 3, 3)], True),
+    ("tensor_transpose_negative", lambda x: x.transpose(-1, 0, -2), [normal(2, 3, 4)], True),
+    ("swapaxes_negative", lambda x: sg.swapaxes(x, -1, 0), [normal(2, 3, 4)], True),
+    ("expand_dims_negative", lambda x: sg.expand_dims(x, -1) * np.arange(1.0, 4.0).reshape(3, 1), [normal(3)], True),
+    ("flatten_negative", lambda x: sg.flatten(x, -2), [normal(2, 3, 4)], True),
     ("broadcast_to", lambda x: sg.broadcast_to(x, (2, 3, 4)), [normal(3, 1)], True),
     ("sum_to", lambda x: sg.sum_to(x, (3, 1)), [normal(2, 3, 4)], True),
     ("getitem_slice", lambda x: x[1:, ::2], [normal(3, 5)], True),
@@ -79,6 +92,9 @@ CASES = [
     ("stack", lambda a, b: sg.stack([a, b], axis=1), [normal(2, 3), normal(2, 3)], True),
     ("pad", lambda x: sg.pad(x, ((0, 0), (1, 2))), [normal(2, 3)], True),
     ("repeat", lambda x: sg.repeat(x, 3, axis=1), [normal(2, 3)], True),
+    ("concat_negative_axis", lambda a, b: sg.concat([a, b], axis=-2), [normal(2, 3, 2), normal(2, 1, 2)], True),
+    ("stack_negative_axis", lambda a, b: sg.stack([a, b], axis=-1), [normal(2, 3), normal(2, 3)], True),
+    ("repeat_negative_axis", lambda x: sg.repeat(x, 2, axis=-2), [normal(2, 3, 2)], True),
     ("tile", lambda x: sg.tile(x, (2, 1, 3)), [normal(2, 3)], True),
     # linear algebra
     ("matmul_2d", lambda a, b: a @ b, [normal(3, 4), normal(4, 5)], True),
@@ -94,6 +110,9 @@ CASES = [
     ("conv_transpose2d_groups", lambda x, w: sg.conv_transpose2d(x, w, stride=2, groups=2, output_padding=1),
      [normal(2, 4, 3, 3), normal(4, 1, 3, 3)], True),
     ("blur_121", sg.blur, [normal(*IMG)], True),
+    ("blur_1331_even_taps", lambda x: sg.blur(x, (1, 3, 3, 1)), [normal(*IMG)], True),
+    ("fir_uneven_padding", lambda x: sg.fir_filter2d(x, np.array([[1.0, 2.0, 0.5], [0.5, -1.0, 3.0]]),
+                                                     padding=((1, 0), (0, 2))), [normal(*IMG)], True),
     ("fir_asymmetric", lambda x: sg.fir_filter2d(x, np.array([[1.0, 2.0], [0.5, -1.0]]), padding=(1, 0)),
      [normal(*IMG)], True),
     # resampling

@@ -14,7 +14,7 @@ import math
 
 from .. import backend
 from ..autograd import get_default_dtype
-from ..ops import (blur, concat, conv2d, conv_transpose2d, instance_norm, leaky_relu, mean,
+from ..ops import (blur, concat, conv2d, conv_transpose2d, instance_norm, leaky_relu, mean, pad,
                    randn, relu, reshape, sqrt, tanh, tile)
 from .module import Module, Parameter
 
@@ -69,7 +69,12 @@ class Linear(Module):
 
 
 class Conv2d(Module):
-    """Equalized-LR 2-D convolution, 'same' padding by default; weight (out, in/groups, k, k)."""
+    """Equalized-LR 2-D convolution, 'same' padding by default; weight (out, in/groups, k, k).
+
+    'Same' pads k // 2 on every side for an odd kernel.  An even kernel needs k - 1 in all, which
+    does not split evenly: as TensorFlow's padding='SAME' (NVlabs's conv2d) and PyTorch's
+    padding='same', (k - 1) // 2 go before and k // 2 after, so the output keeps the input's size
+    at stride 1 (and is ceil(H / stride) at larger strides)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=None, groups=1,
                  bias=True, lr_mul=1.0, gain=1.0, activation=None, equalized=True):
@@ -81,9 +86,15 @@ class Conv2d(Module):
         self.bias = Parameter(_full((out_channels,), 0.0)) if bias else None
         self.stride, self.groups = stride, groups
         self.padding = kernel_size // 2 if padding is None else padding
+        # An even kernel's 'same' padding is uneven, which conv2d's one number cannot say: pad first.
+        self.uneven_padding = None
+        if padding is None and kernel_size % 2 == 0:
+            self.padding, self.uneven_padding = 0, ((kernel_size - 1) // 2, kernel_size // 2)
         self.lr_mul, self.activation = lr_mul, activation
 
     def forward(self, x):
+        if self.uneven_padding is not None:
+            x = pad(x, ((0, 0), (0, 0), self.uneven_padding, self.uneven_padding))
         y = conv2d(x, self.weight * self.w_scale, stride=self.stride, padding=self.padding, groups=self.groups)
         if self.bias is not None:
             y = y + reshape(self.bias * self.lr_mul, (1, -1, 1, 1))

@@ -22,10 +22,6 @@ from ..backend import get_array_module
 from . import winograd
 
 
-def _pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
 def _output_size(size, k, stride, padding):
     return (size + 2 * padding - k) // stride + 1
 
@@ -363,17 +359,17 @@ class FIRFilter2d(Function):
 
     def __init__(self, kernel, padding):
         self.kernel = np.asarray(kernel, dtype=np.float64)
-        self.padding = _pair(padding)
-        kh, kw = self.kernel.shape
-        if not (0 <= self.padding[0] <= kh - 1 and 0 <= self.padding[1] <= kw - 1):
+        self.padding = _before_after(padding)       # ((top, bottom), (left, right))
+        sizes = self.kernel.shape
+        if not all(0 <= p <= k - 1 for pair, k in zip(self.padding, sizes) for p in pair):
             raise ValueError(f"fir_filter2d: padding must lie between 0 and kernel size - 1, got {padding}")
         self.factors = _rank_one_factors(self.kernel)
 
     def forward(self, x):
         xp = self.xp_of(x)
         kh, kw = self.kernel.shape
-        ph, pw = self.padding
-        xpad = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+        (top, bottom), (left, right) = self.padding
+        xpad = xp.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right))) if top or bottom or left or right else x
         ho, wo = xpad.shape[2] - kh + 1, xpad.shape[3] - kw + 1
         if self.factors is not None:
             column_taps, row_taps = self.factors
@@ -387,9 +383,19 @@ class FIRFilter2d(Function):
         return y
 
     def backward(self, gy):
-        kh, kw = self.kernel.shape
+        # y[i] = sum_t k[t] x[i + t - before]: the adjoint correlates gy with the flipped kernel,
+        # padded by k - 1 - before in front and k - 1 - after behind (which gives back x's size).
         flipped = self.kernel[::-1, ::-1]
-        return FIRFilter2d(flipped, (kh - 1 - self.padding[0], kw - 1 - self.padding[1]))(gy)
+        padding = tuple((k - 1 - before, k - 1 - after)
+                        for (before, after), k in zip(self.padding, self.kernel.shape))
+        return FIRFilter2d(flipped, padding)(gy)
+
+
+def _before_after(padding):
+    """fir_filter2d's padding as ((top, bottom), (left, right)), from p, (ph, pw) or that form itself."""
+    if isinstance(padding, int):
+        return ((padding, padding),) * 2
+    return tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
 
 
 def _rank_one_factors(kernel):
@@ -417,12 +423,19 @@ def _weighted_shifts(x, taps, size, axis):
 
 
 def fir_filter2d(x, kernel, padding=0):
+    """Correlate every channel with `kernel`; padding is p, (ph, pw) or ((top, bottom), (left, right))."""
     return FIRFilter2d(kernel, padding)(x)
 
 
 def blur(x, taps=(1, 2, 1)):
-    """StyleGAN's blur: the separable binomial filter taps x taps, normalised to sum 1, 'same' size."""
+    """StyleGAN's blur: the separable binomial filter taps x taps, normalised to sum 1, 'same' size.
+
+    As NVlabs/stylegan2's filter_2d: a true convolution (the kernel flipped, which changes nothing
+    for symmetric taps) with k // 2 zeros in front and (k - 1) // 2 behind, so an even number of
+    taps such as (1, 3, 3, 1) keeps the size too (output pixel i is then centred on input i - 1/2).
+    This is scipy.signal.convolve2d(..., mode="same") on every channel."""
     taps = np.asarray(taps, dtype=np.float64)
-    kernel = np.outer(taps, taps)
-    return fir_filter2d(x, kernel / kernel.sum(), padding=len(taps) // 2)
+    kernel = np.outer(taps, taps)[::-1, ::-1]
+    k = len(taps)
+    return fir_filter2d(x, kernel / kernel.sum(), padding=((k // 2, (k - 1) // 2),) * 2)
 

@@ -26,10 +26,17 @@ class Reshape(Function):
 
 
 class Transpose(Function):
-    """Permute the axes; the backward applies the inverse permutation."""
+    """Permute the axes; the backward applies the inverse permutation.
+
+    Negative axes count from the end, as in NumPy.  They are made non-negative here, once: a
+    permutation names every axis, so its length is the number of axes, and the inverse below
+    (which sorts axis numbers) is only right for non-negative ones."""
 
     def __init__(self, axes):
-        self.axes = tuple(axes)
+        n = len(axes)
+        if any(not -n <= a < n for a in axes):
+            raise ValueError(f"transpose: axes {tuple(axes)} must lie in -{n}..{n - 1} for {n} axes")
+        self.axes = tuple(a % n for a in axes)
 
     def forward(self, x):
         return x.transpose(self.axes)

@@ -6,6 +6,7 @@ Every field has the paper's value where a paper gives one, unless a preset says 
 then the preset's comment says why)."""
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, fields
 
 from ..errors import UserError
@@ -23,6 +24,7 @@ class TrainConfig:
     batch: int = 32
     seed: int = 0
     backend: str = "numpy"
+    threads: int = 0                  # CPU threads; 0 = chosen at start (ops/threads.py) and recorded here
     out: str = ""
     # optimisation (StyleGAN: Adam lr 1e-3..3e-3, betas (0, 0.99), eps 1e-8)
     lr: float = 2e-3
@@ -135,6 +137,65 @@ def build_config(model="stylegan", preset="tiny", **overrides) -> TrainConfig:
         values.update(TOY2D_DEFAULTS)
     values.update({k: v for k, v in overrides.items() if v is not None})
     cfg = TrainConfig(**values)
+    check_config(cfg)
+    return cfg
+
+
+def flag(name):
+    """The command-line flag of a config field: z_dim -> --z-dim."""
+    return "--" + name.replace("_", "-")
+
+
+def check_config(cfg: TrainConfig):
+    """The rules that tie fields together (each flag's own range is checked where it is parsed)."""
     if cfg.data in ("ring", "grid") and cfg.model != "gan":
         raise UserError(f"--data {cfg.data} is 2-D points: train it with --model gan")
-    return cfg
+    if cfg.fashion_mnist_path and cfg.data.strip().lower().replace("_", "-") not in ("fashion-mnist", "fashionmnist"):
+        raise UserError(f"--fashion-mnist-path is read with --data fashion-mnist only (this run trains on {cfg.data}): "
+                        "add --data fashion-mnist, or drop it")
+    if cfg.model == "stylegan" and not cfg.use_mapping and cfg.z_dim != cfg.w_dim:
+        raise UserError(f"--use-mapping off uses z as w, so --z-dim and --w-dim must be equal "
+                        f"(got {cfg.z_dim} and {cfg.w_dim})")
+    # ProGAN's minibatch-stddev layer (in the progan and stylegan discriminators) takes the standard
+    # deviation over groups of 4 images, so a batch of 4 or more must split into whole groups.
+    if cfg.model in ("progan", "stylegan") and cfg.batch > 4 and cfg.batch % 4:
+        raise UserError(f"--batch {cfg.batch}: the {cfg.model} discriminator compares images in groups "
+                        f"of 4, so use a multiple of 4 (such as {cfg.batch - cfg.batch % 4}) or a batch below 4")
+
+
+# What may change when a run is resumed: its length, the machine it runs on (backend, threads: both
+# change the rounding, so the run is then no longer bit-identical to one that never stopped), where it is written,
+# how often it reports, and the two knobs a diverged run needs (the NaN message suggests them).
+# Every other field defines the run itself (its networks, data, schedule and random streams):
+# changing one would silently make a different run under the old one's name.
+RESUMABLE = ("kimg", "backend", "threads", "out", "lr", "r1_gamma", "snapshot_kimg", "checkpoint_kimg")
+
+
+def _same(name, old, new):
+    """Whether a requested value keeps the saved one: equal, or unset (an empty out, threads 0), or a
+    relative data path that names the saved absolute one."""
+    if new == old or (name in ("out", "threads") and not new):
+        return True
+    if name in ("data", "fashion_mnist_path") and isinstance(new, str) and os.path.isabs(old or ""):
+        return os.path.abspath(os.path.expanduser(new)) == old
+    return False
+
+
+def resumed_config(saved: TrainConfig, requested: TrainConfig | None):
+    """(config, changes) for resuming a run saved with `saved`: the fields of `requested` that differ
+    from the saved ones, as {field: (saved, requested)}, must all be RESUMABLE (a UserError names the
+    others).  `requested` None keeps every saved value."""
+    changes = {}
+    for f in fields(TrainConfig):
+        old = getattr(saved, f.name)
+        new = old if requested is None else getattr(requested, f.name)
+        if not _same(f.name, old, new):
+            changes[f.name] = (old, new)
+    fixed = [name for name in changes if name not in RESUMABLE]
+    if fixed:
+        said = ", ".join(f"{flag(n)} {changes[n][1]} (the run has {changes[n][0]})" for n in fixed)
+        raise UserError(f"a resumed run keeps its own settings, and {said} cannot change; only "
+                        f"{', '.join(flag(n) for n in RESUMABLE)} may: drop the others, or start a new run")
+    resumed = TrainConfig(**{**saved.to_dict(), **{name: new for name, (_, new) in changes.items()}})
+    check_config(resumed)
+    return resumed, changes

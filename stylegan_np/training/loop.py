@@ -2,7 +2,8 @@
 
 A run folder holds
     config.json              the full configuration
-    log.jsonl                one JSON line per tick (losses, images/s) and per snapshot (SWD)
+    log.jsonl                one JSON line per tick (mean losses, images/s), per snapshot (SWD) and
+                             per resume (where from, what changed)
     reals.png                a grid of training images
     samples/fakes-<nimg>.png sample grids from fixed latents, so that they form a time-lapse
     checkpoints/ckpt-<nimg>.npz   the last few full checkpoints (written atomically)
@@ -10,14 +11,18 @@ A run folder holds
 
 Resuming is exact: every step draws its random numbers from generators seeded by (seed, step), so
 a run that stops after N steps and resumes from its checkpoint makes the same updates as one that
-never stopped — no generator state needs saving.
+never stopped — no generator state needs saving.  A resumed run keeps its own settings, its length
+included; config.RESUMABLE lists the few that may change.  A new run never writes into a folder that
+already holds something (run_folder.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import math
 import os
+import shlex
 import sys
 import time
 
@@ -27,7 +32,9 @@ from .. import backend, checkpoint
 from ..autograd import Tensor
 from ..errors import UserError
 from ..images import save_grid, save_scatter, upscale_to
-from .config import TrainConfig
+from ..ops.threads import choose_threads, using_threads
+from .config import TrainConfig, resumed_config
+from .run_folder import check_new_folder, check_writable_run, write_atomically
 from .schedule import resolution_and_alpha
 from .tasks import make_task
 
@@ -48,33 +55,59 @@ def new_run_dir(cfg: TrainConfig, root="runs") -> str:
     return path
 
 
-def find_checkpoint(path: str) -> str:
-    """The newest checkpoint in a run folder, or `path` itself if it is a checkpoint file."""
+def find_checkpoint(path: str, what: str = "--resume") -> str:
+    """The newest checkpoint in a run folder, or `path` itself if it is a checkpoint file.
+    `what` names the argument in the error messages."""
     if os.path.isfile(path):
         return path
     if not os.path.isdir(path):
-        raise UserError(f"--resume {path}: no such run folder or checkpoint file")
+        raise UserError(f"{what} {path}: no such run folder or checkpoint file")
     found = sorted(glob.glob(os.path.join(path, "checkpoints", "ckpt-*.npz")))
+    if not found and os.path.basename(os.path.normpath(path)) == "checkpoints":   # the run's checkpoints/ itself
+        found = sorted(glob.glob(os.path.join(path, "ckpt-*.npz")))
     if not found:
-        raise UserError(f"--resume {path}: the folder has no checkpoints/ckpt-*.npz to resume from")
+        raise UserError(f"{what} {path}: the folder has no checkpoints/ckpt-*.npz")
     return found[-1]
 
 
+def _load_training_checkpoint(path):
+    """A checkpoint that a run can continue from: G, D, their optimizers and the counters."""
+    ckpt = checkpoint.load(path)
+    complete = {"G", "D"} <= set(ckpt.modules) and {"G", "D"} <= set(ckpt.optimizers) \
+        and {"step", "nimg"} <= set(ckpt.extra)
+    if not complete:
+        if "G_ema" in ckpt.modules and "D" not in ckpt.modules:
+            raise UserError(f"--resume {path} is a generator export (for generate), not a training checkpoint: "
+                            "resume from the run folder or one of its checkpoints/ckpt-*.npz")
+        raise UserError(f"--resume {path} is not a training checkpoint (it lacks the networks, optimizers "
+                        "or counters): resume from a run folder or its checkpoints/ckpt-*.npz")
+    return ckpt
+
+
 class Trainer:
-    def __init__(self, cfg: TrainConfig, resume: str | None = None, quiet: bool = False):
+    """Trains one run.  A new run: Trainer(cfg).  Resuming: Trainer(cfg, resume=RUN or CHECKPOINT),
+    where cfg is None (continue as saved) or the saved config with the changes wanted, which must be
+    among config.RESUMABLE (a UserError names any other); `changes` then lists them."""
+
+    def __init__(self, cfg: TrainConfig | None, resume: str | None = None, quiet: bool = False):
         self.quiet = quiet
-        ckpt = None
+        ckpt, self.changes, self.resumed_from = None, {}, None
         if resume:
             ckpt_path = find_checkpoint(resume)
-            ckpt = checkpoint.load(ckpt_path)
-            saved = TrainConfig.from_dict(ckpt.config)
-            # A resumed run keeps its configuration; only the length and the backend may change.
-            saved.kimg, saved.backend = cfg.kimg, cfg.backend
-            cfg = saved
-            self.run_dir = os.path.dirname(os.path.dirname(os.path.abspath(ckpt_path)))
+            ckpt = _load_training_checkpoint(ckpt_path)
+            cfg, self.changes = resumed_config(TrainConfig.from_dict(ckpt.config), cfg)
+            self.run_dir = self._resume_folder(ckpt_path, cfg)
+            self.resumed_from = ckpt_path
         else:
             self.run_dir = cfg.out or new_run_dir(cfg)
-        self.cfg = cfg
+            check_new_folder(self.run_dir)
+        # The thread count is part of what makes a run reproducible (ops/threads.py), so an automatic
+        # choice is recorded in the config and a resumed run keeps it.
+        self.threads_reason = "the run's own count" if resume and "threads" not in self.changes else "as asked"
+        if cfg.threads == 0:
+            threads, self.threads_reason = choose_threads()
+            cfg = dataclasses.replace(cfg, threads=threads)
+        self.cfg = cfg = dataclasses.replace(cfg, out=self.run_dir)
         backend.use(cfg.backend)
         backend.seed(cfg.seed)   # the initial weights come from the global generators
 
@@ -83,18 +116,76 @@ class Trainer:
                                     fashion_mnist_path=cfg.fashion_mnist_path or None)
         self.points = getattr(self.dataset, "dim", None) == 2
         self.channels = getattr(self.dataset, "channels", 3)
+        if not resume:
+            # Record data paths absolute, so that the run resumes from any working directory.
+            self.cfg = cfg = dataclasses.replace(
+                cfg, data=os.path.abspath(self.dataset.path) if hasattr(self.dataset, "path") else cfg.data,
+                fashion_mnist_path=os.path.abspath(cfg.fashion_mnist_path) if cfg.fashion_mnist_path else "")
         self.task = make_task(cfg, self.channels, 2 if self.points else None)
         self.step, self.nimg, self.seconds = 0, 0, 0.0
+        self.swd_best = None      # {"swd", "kimg"} of the best snapshot so far, resumes included
         if ckpt is not None:
+            self._restore(ckpt)
+        self.last_checkpoint = self.resumed_from
+        self.history = []   # the snapshot records (also in log.jsonl), for callers and tests
+        self._device_rng = self._sampling_rng = None   # re-seeded streams: see step_rngs
+
+    def _resume_folder(self, ckpt_path, cfg):
+        """Where a resumed run writes: its own folder (the one whose checkpoints/ holds the file), or
+        the new folder --out names (the old run stays as it was)."""
+        parent = os.path.dirname(os.path.abspath(ckpt_path))
+        source = os.path.dirname(parent) if os.path.basename(parent) == "checkpoints" else None
+        if "out" in self.changes and (source is None or os.path.realpath(cfg.out) != os.path.realpath(source)):
+            check_new_folder(cfg.out)
+            return cfg.out
+        self.changes.pop("out", None)
+        if source is None:
+            raise UserError(f"--resume {ckpt_path}: the checkpoint is not inside a run folder's checkpoints/, "
+                            "so give --out NEW_FOLDER to continue the run there")
+        newest = find_checkpoint(source)
+        if os.path.realpath(newest) != os.path.realpath(ckpt_path):
+            # Continuing in place from an older checkpoint would mix two runs in one folder: the newer
+            # checkpoints (and log lines) of the abandoned one would stay, and a later resume pick them.
+            raise UserError(f"--resume {ckpt_path}: {source} has a newer checkpoint ({os.path.basename(newest)}), "
+                            "so continue from this one into a new folder with --out NEW_FOLDER")
+        check_writable_run(source)
+        return source
+
+    def _restore(self, ckpt):
+        try:
             for name, module in self.task.modules().items():
                 module.load_state_dict(ckpt.modules[name])
             for name, opt in self.task.optimizers().items():
                 opt.load_state_dict(ckpt.optimizers[name])
-            self.step, self.nimg = int(ckpt.extra["step"]), int(ckpt.extra["nimg"])
-            self.seconds = float(ckpt.extra.get("seconds", 0.0))
-        self.last_checkpoint = None
-        self._device_rng = self._sampling_rng = None   # re-seeded streams: see step_rngs
-        self.history = []   # the snapshot records (also in log.jsonl), for callers and tests
+        except (KeyError, ValueError) as exc:
+            raise UserError(f"{self.resumed_from} does not fit the networks its own config describes "
+                            f"({type(exc).__name__}: {exc}); resume from another checkpoint") from None
+        for name, opt in self.task.optimizers().items():
+            opt.lr = self.cfg.lr          # the saved state has the old rate; --lr may change it
+        self.step, self.nimg = int(ckpt.extra["step"]), int(ckpt.extra["nimg"])
+        self.seconds = float(ckpt.extra.get("seconds", 0.0))
+        self.swd_best = ckpt.extra.get("swd_best") or self._swd_best_from_log(self.nimg)
+        total = int(round(self.cfg.kimg * 1000))
+        if self.nimg >= total:
+            raise UserError(f"{self.run_dir} has already trained {self.nimg / 1000:g} of its {self.cfg.kimg:g} "
+                            f"kimg: give a larger --kimg to train it longer")
+
+    def _swd_best_from_log(self, up_to_nimg):
+        """The best SWD logged up to a checkpoint (for checkpoints written before they kept it)."""
+        path = os.path.join(self.run_dir, "log.jsonl")
+        if not os.path.isfile(path):
+            return None
+        best = None
+        with open(path) as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if "swd" in record and record.get("kimg", math.inf) * 1000 <= up_to_nimg + 0.5 \
+                        and (best is None or record["swd"] < best["swd"]):
+                    best = {"swd": record["swd"], "kimg": record["kimg"]}
+        return best
 
     # -- schedule and data --
     def schedule(self, nimg=None):
@@ -120,19 +211,30 @@ class Trainer:
 
     # -- the loop --
     def run(self):
+        """Train to cfg.kimg with cfg.threads CPU threads; returns the final snapshot's record."""
+        with using_threads(self.cfg.threads):
+            return self._run()
+
+    def _run(self):
         cfg = self.cfg
-        os.makedirs(os.path.join(self.run_dir, "samples"), exist_ok=True)
-        with open(os.path.join(self.run_dir, "config.json"), "w") as f:
-            json.dump(cfg.to_dict(), f, indent=2)
+        for folder in ("samples", "checkpoints"):
+            os.makedirs(os.path.join(self.run_dir, folder), exist_ok=True)
+        # Written only now, after every check has passed: a resume that is refused leaves it as it was.
+        write_atomically(os.path.join(self.run_dir, "config.json"), json.dumps(cfg.to_dict(), indent=2))
+        if self.resumed_from:
+            self.log({"kimg": round(self.nimg / 1000, 3), "resumed_from": self.resumed_from,
+                      "changed": {k: new for k, (_, new) in self.changes.items()}})
         total = int(round(cfg.kimg * 1000))
-        if self.nimg == 0:
-            self.save_reals()
-            self.snapshot()
         from tqdm import tqdm
         bar = tqdm(total=total, initial=min(self.nimg, total), unit="img", unit_scale=True,
                    dynamic_ncols=True, file=sys.stderr, disable=self.quiet, smoothing=0.1)
-        sums, count, tick_start, tick_nimg = {}, 0, time.perf_counter(), self.nimg
+        # Per-statistic sums and counts: R1 is computed on every r1_interval-th D step only, so its
+        # average is over the steps that computed it.
+        sums, counts, tick_start, tick_nimg = {}, {}, time.perf_counter(), self.nimg
         try:
+            if self.nimg == 0:
+                self.save_reals()
+                self.snapshot()
             while self.nimg < total:
                 res, alpha = self.schedule()
                 host_rng, dev_rng = self.step_rngs(self.step)
@@ -147,16 +249,16 @@ class Trainer:
                 before, self.step, self.nimg = self.nimg, self.step + 1, self.nimg + cfg.batch
                 for k, v in values.items():
                     sums[k] = sums.get(k, 0.0) + v
-                count += 1
+                    counts[k] = counts.get(k, 0) + 1
                 bar.update(min(cfg.batch, total - before))
                 bar.set_postfix_str(f"res {res} alpha {alpha:.2f} D {values['loss_d']:+.3f} G {values['loss_g']:+.3f}")
                 if self._crossed(before, cfg.tick_kimg) or self.nimg >= total:
                     elapsed = time.perf_counter() - tick_start
                     record = {"kimg": round(self.nimg / 1000, 3), "res": res, "alpha": round(alpha, 4),
-                              **{k: v / count for k, v in sums.items()},
+                              **{k: v / counts[k] for k, v in sums.items()},
                               "img_per_s": (self.nimg - tick_nimg) / max(elapsed, 1e-9)}
                     self.log(record)
-                    sums, count, tick_start, tick_nimg = {}, 0, time.perf_counter(), self.nimg
+                    sums, counts, tick_start, tick_nimg = {}, {}, time.perf_counter(), self.nimg
                 if self._crossed(before, cfg.snapshot_kimg) and self.nimg < total:
                     self.snapshot()
                 if self._crossed(before, cfg.checkpoint_kimg) and self.nimg < total:
@@ -164,8 +266,8 @@ class Trainer:
         except KeyboardInterrupt:
             bar.close()
             path = self.save_checkpoint()
-            print(f"\ninterrupted at {self.nimg / 1000:.1f} kimg; saved {path}. "
-                  f"Resume with: python -m stylegan_np.train --resume {self.run_dir}", file=sys.stderr)
+            print(f"interrupted at {self.nimg / 1000:g} kimg; saved {path}. "
+                  f"Resume with: python -m stylegan_np.train --resume {shlex.quote(self.run_dir)}", file=sys.stderr)
             raise SystemExit(130)
         bar.close()
         self.save_checkpoint()
@@ -177,9 +279,13 @@ class Trainer:
         return every > 0 and before // every != self.nimg // every
 
     def _nan_message(self, name, value):
-        where = self.last_checkpoint or "none was written yet"
-        return (f"{name} became {value} at {self.nimg / 1000:.3f} kimg, so training stopped; the last good "
-                f"checkpoint is {where} — resume from it with a lower --lr or a larger --r1-gamma")
+        where = f"{self.nimg / 1000:g} kimg"
+        if self.last_checkpoint is None:
+            return (f"{name} became {value} at {where}, so training stopped before any checkpoint was written; "
+                    "start again with a lower --lr or a larger --r1-gamma")
+        return (f"{name} became {value} at {where}, so training stopped; the last good checkpoint is "
+                f"{self.last_checkpoint} — resume from it with a lower --lr or a larger --r1-gamma "
+                f"(--resume {shlex.quote(self.last_checkpoint)} --lr ...)")
 
     # -- outputs --
     def log(self, record):
@@ -230,6 +336,8 @@ class Trainer:
             save_grid(upscale_to(fake, cfg.resolution), path, scale=self._scale())
             if cfg.swd_images > 0:
                 record["swd"] = self.swd(res, alpha)
+                if self.swd_best is None or record["swd"] < self.swd_best["swd"]:
+                    self.swd_best = {"swd": record["swd"], "kimg": record["kimg"]}
         record["snapshot"] = name
         self.history.append(record)
         self.log(record)
@@ -249,9 +357,13 @@ class Trainer:
     def save_checkpoint(self):
         folder = os.path.join(self.run_dir, "checkpoints")
         path = os.path.join(folder, f"ckpt-{self.nimg:09d}.npz")
-        checkpoint.save(path, modules=self.task.modules(), optimizers=self.task.optimizers(),
-                        step=self.step, config=self.cfg.to_dict(),
-                        extra=self._extra())
+        try:
+            checkpoint.save(path, modules=self.task.modules(), optimizers=self.task.optimizers(),
+                            step=self.step, config=self.cfg.to_dict(),
+                            extra=self._extra())
+        except OSError as exc:
+            raise UserError(f"could not write {path} ({exc.strerror or exc}); the last checkpoint written is "
+                            f"{self.last_checkpoint or 'none'}") from None
         for old in sorted(glob.glob(os.path.join(folder, "ckpt-*.npz")))[:-max(1, self.cfg.keep_checkpoints)]:
             os.remove(old)
         self.last_checkpoint = path
@@ -261,7 +373,7 @@ class Trainer:
         """What a checkpoint needs besides weights: the counters, and the data's shape so that
         `generate` can rebuild G without opening the data set."""
         return {"step": self.step, "nimg": self.nimg, "seconds": self.seconds,
-                "channels": self.channels, "data_dim": 2 if self.points else None}
+                "channels": self.channels, "data_dim": 2 if self.points else None, "swd_best": self.swd_best}
 
     def finish(self):
         record = self.snapshot(final=True)
@@ -271,9 +383,7 @@ class Trainer:
         record.update(img_per_s=round(self.nimg / max(self.seconds, 1e-9), 2),
                       minutes=round(self.seconds / 60, 2), run_dir=self.run_dir, generator=final)
         # SWD from 512-image samples jumps by 20-30% between neighbouring snapshots, so the final
-        # value alone can mislead: report the best snapshot as well.
-        scored = [r for r in self.history if "swd" in r]
-        if scored:
-            best = min(scored, key=lambda r: r["swd"])
-            record.update(swd_best=best["swd"], swd_best_kimg=best["kimg"])
+        # value alone can mislead: report the best snapshot as well (checkpoints carry it across resumes).
+        if self.swd_best is not None:
+            record.update(swd_best=self.swd_best["swd"], swd_best_kimg=self.swd_best["kimg"])
         return record
