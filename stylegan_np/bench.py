@@ -124,7 +124,13 @@ def main(argv=None):
     with using_threads(args.threads or choose_threads()[0]):
         for res in args.res:
             for batch in args.batch:
-                print(json.dumps(measure(args.backend, res, batch, args.iters, args.warmup, args.r1)), flush=True)
+                try:
+                    record = measure(args.backend, res, batch, args.iters, args.warmup, args.r1)
+                except MemoryError as exc:    # numpy's, and CuPy's OutOfMemoryError
+                    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise UserError(f"out of memory at res {res}, batch {batch} ({detail}); "
+                                    "give a smaller --batch") from None
+                print(json.dumps(record), flush=True)
     return 0
 
 

@@ -94,3 +94,36 @@ def test_where_takes_a_host_mask_with_device_tensors():
         picked = sg.where(np.array([True, False, True]), a, b)
         assert backend.backend_of(picked.data) == "cupy"
         assert backend.to_numpy(picked).tolist() == [1.0, 0.0, 1.0]
+
+
+def test_device_out_of_memory_is_one_line_naming_a_smaller_batch(tmp_path, capsys):
+    """The memory pool's limit (real CuPy has set_limit too) makes the GPU run out mid-step."""
+    from stylegan_np.training import Trainer, build_config
+    cp = backend.module("cupy")
+    cfg = build_config("stylegan", "tiny", backend="cupy", kimg=0.016, out=str(tmp_path / "run"), resolution=8,
+                       batch=8, z_dim=8, w_dim=8, fmap_base=32, fmap_max=8, mapping_layers=2, swd_images=0)
+    trainer = Trainer(cfg, quiet=True)
+    pool = cp.get_default_memory_pool()
+    pool.set_limit(size=pool.used_bytes() + 20_000)
+    try:
+        with pytest.raises(SystemExit) as stop:
+            run_main(lambda argv: trainer.run(), [])
+    finally:
+        pool.set_limit(size=0)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: the GPU ran out of memory at batch 8") and "--batch 4" in err
+    assert "\n" not in err and "Traceback" not in err
+
+
+def test_bench_out_of_memory_is_one_line(capsys):
+    cp = backend.module("cupy")
+    pool = cp.get_default_memory_pool()
+    pool.set_limit(size=pool.used_bytes() + 20_000)
+    try:
+        with pytest.raises(SystemExit) as stop:
+            run_main(bench.main, ["--backend", "cupy", "--res", "8", "--batch", "4", "--iters", "1", "--warmup", "0"])
+    finally:
+        pool.set_limit(size=0)
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and "out of memory at res 8, batch 4" in err and "\n" not in err

@@ -269,9 +269,24 @@ class Trainer:
             print(f"interrupted at {self.nimg / 1000:g} kimg; saved {path}. "
                   f"Resume with: python -m stylegan_np.train --resume {shlex.quote(self.run_dir)}", file=sys.stderr)
             raise SystemExit(130)
+        except MemoryError as exc:   # numpy's, and CuPy's OutOfMemoryError (a MemoryError subclass)
+            bar.close()
+            raise UserError(self._memory_message(exc)) from None
         bar.close()
         self.save_checkpoint()
         return self.finish()
+
+    def _memory_message(self, exc):
+        """Out of memory mid-step: no checkpoint is written (the step was half done), and the way out is
+        a smaller batch, which makes a new run (a resume keeps its batch)."""
+        where = "GPU" if self.cfg.backend == "cupy" else "machine"
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        smaller = max(1, self.cfg.batch // 2)
+        if self.cfg.model in ("progan", "stylegan") and smaller > 4:
+            smaller -= smaller % 4                      # whole minibatch-stddev groups of 4
+        res = self.schedule()[0]
+        return (f"the {where} ran out of memory at batch {self.cfg.batch}, {res}x{res} ({detail}); "
+                f"start again with a smaller --batch (e.g. --batch {smaller})")
 
     def _crossed(self, before, every_kimg):
         """True when nimg passed a multiple of every_kimg thousand images during the last step."""
