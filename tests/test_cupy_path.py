@@ -45,8 +45,9 @@ def test_train_every_model_on_cupy_and_resume(model, tmp_path, capsys):
 
 
 def test_cupy_training_resumes_exactly_like_an_unbroken_run(tmp_path):
-    """The device random numbers come from streams re-seeded by (seed, step): 3 + 3 steps == 6 steps."""
-    common = ["--backend", "cupy", "--model", "stylegan", *MICRO]
+    """The device random numbers come from streams re-seeded by (seed, step): 3 + 3 steps == 6 steps,
+    with 8x8 fading in from the 2nd step and stabilising from the 4th (Adam reset at both)."""
+    common = ["--backend", "cupy", "--model", "stylegan", "--progressive", "on", *MICRO]
     train.main(["--kimg", "0.024", "--out", str(tmp_path / "full"), *common])
     train.main(["--kimg", "0.012", "--out", str(tmp_path / "half"), *common])
     train.main(["--resume", str(tmp_path / "half"), "--backend", "cupy", "--kimg", "0.024", "--quiet"])

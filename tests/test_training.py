@@ -55,7 +55,7 @@ def _assert_same(a, b):
 def test_resume_is_exact(xp, tmp_path):
     """N steps + checkpoint + resume + N steps == 2N steps, bit for bit (growth, fade-in, lazy R1,
     style mixing and the EMA all happen inside the window)."""
-    micro = dict(MICRO, phase_kimg=0.016)     # 4x4 until 16 images, 8x8 fades in over images 16..32
+    micro = dict(MICRO, phase_kimg=0.016, progressive=True)   # 4x4 until 16 images, 8x8 fades in over 16..32
     cfg_full = build_config("stylegan", "tiny", kimg=0.048, out=str(tmp_path / "full"), backend=backend.current(), **micro)
     full = Trainer(cfg_full, quiet=True)
     full.run()
@@ -182,3 +182,31 @@ def test_vanilla_gan_covers_every_mode_of_the_ring(tmp_path):
     assert result["modes"] == 8, trainer.history
     assert result["high_quality"] > 0.55, trainer.history
     assert (tmp_path / "ring" / "fakes-final.png").is_file()
+
+
+def test_adam_is_reset_at_every_fade_in_and_stabilisation_start(tmp_path, monkeypatch):
+    """NVlabs's reset_opt_for_new_lod: a fresh Adam when 8x8 starts fading in (16 images) and when it
+    starts to stabilise (32), and at no other step."""
+    micro = dict(MICRO, phase_kimg=0.016, progressive=True)
+    cfg = build_config("stylegan", "tiny", kimg=0.048, out=str(tmp_path / "run"), **micro)
+    trainer = Trainer(cfg, quiet=True)
+    resets, counts_after = [], {}
+    real_reset, real_step = trainer.task.reset_optimizers, trainer.task.train_step
+
+    def reset():
+        resets.append(trainer.nimg)
+        real_reset()
+
+    def step(*args, **kwargs):
+        stats = real_step(*args, **kwargs)
+        counts_after[trainer.nimg] = max(trainer.task.opt_d.counts.values())
+        return stats
+
+    monkeypatch.setattr(trainer.task, "reset_optimizers", reset)
+    monkeypatch.setattr(trainer.task, "train_step", step)
+    trainer.run()
+    assert resets == [16, 32]
+    assert counts_after[12] == 4 and counts_after[16] == 1 and counts_after[28] == 4 and counts_after[32] == 1
+    unbroken = Trainer(build_config("stylegan", "tiny", kimg=0.048, out=str(tmp_path / "flat"),
+                                    **dict(micro, progressive=False)), quiet=True)
+    assert not any(unbroken.starts_phase(n) for n in range(0, 48, 4))    # no growing, no resets

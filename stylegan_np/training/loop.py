@@ -203,6 +203,15 @@ class Trainer:
         images = self.dataset.sample_at(n, rng, res)
         return fade_reals(images, alpha) if alpha < 1.0 else images
 
+    def starts_phase(self, nimg=None):
+        """True when the next step is the first of a fade-in or of a stabilisation phase (a function of
+        the image count alone, so a resumed run resets Adam exactly where an unbroken run does)."""
+        nimg = self.nimg if nimg is None else nimg
+        if nimg == 0:
+            return False
+        (res, alpha), (res_before, alpha_before) = self.schedule(nimg), self.schedule(nimg - self.cfg.batch)
+        return (res, alpha >= 1.0) != (res_before, alpha_before >= 1.0)
+
     def step_rngs(self, step):
         """(host, device) generators for one step, a function of (seed, step) only.  The device one
         is re-seeded, not rebuilt (a new CuPy generator each step would cost more than the step)."""
@@ -237,6 +246,8 @@ class Trainer:
                 self.snapshot()
             while self.nimg < total:
                 res, alpha = self.schedule()
+                if self.starts_phase():
+                    self.task.reset_optimizers()
                 host_rng, dev_rng = self.step_rngs(self.step)
                 reals = Tensor(backend.to_backend(self.real_batch(cfg.batch, res, alpha, host_rng)))
                 t0 = time.perf_counter()

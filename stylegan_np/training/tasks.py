@@ -3,7 +3,12 @@ and the losses.  The loop in `loop.py` is the same for all of them.
 
 One training step (every model): a D step on G(z) computed without a graph (no_grad: G's weights
 get no gradient and no graph is kept), then a G step with D's weights frozen (requires_grad off, so
-backward does not spend time on D's weight gradients), then the EMA update of G."""
+backward does not spend time on D's weight gradients), then the EMA update of G.
+
+Both steps call G as in training (`training=True`): for StyleGAN that means style mixing and the
+update of w_avg on the D step's fakes too, as NVlabs's loss functions do (both D_logistic_r1 and
+G_logistic_nonsaturating evaluate G with is_training=True).  D therefore also learns to judge mixed
+images, which is what mixing regularisation asks of the whole game."""
 from __future__ import annotations
 
 from .. import losses
@@ -22,10 +27,16 @@ class Task:
         self.cfg = cfg
         self.G, self.D = self.build(cfg, channels, data_dim)
         self.G_ema = make_ema(self.G) if cfg.ema_kimg > 0 else None
-        betas = (cfg.beta1, cfg.beta2)
-        self.opt_g = Adam(self.G.parameters(), lr=cfg.lr, betas=betas, eps=1e-8)
-        self.opt_d = Adam(self.D.parameters(), lr=cfg.lr, betas=betas, eps=1e-8)
+        self.reset_optimizers()
         self.ema_beta = ema_beta(cfg.batch, cfg.ema_kimg)
+
+    def reset_optimizers(self):
+        """New Adam optimizers for G and D: no moments, step count 0.  Progressive growing calls this at
+        the start of every fade-in and every stabilisation phase, as NVlabs's ProGAN and StyleGAN do
+        (reset_opt_for_new_lod): moments gathered for the old network describe another problem."""
+        betas = (self.cfg.beta1, self.cfg.beta2)
+        self.opt_g = Adam(self.G.parameters(), lr=self.cfg.lr, betas=betas, eps=1e-8)
+        self.opt_d = Adam(self.D.parameters(), lr=self.cfg.lr, betas=betas, eps=1e-8)
 
     # -- what subclasses define --
     def build(self, cfg, channels, data_dim):
@@ -89,7 +100,7 @@ class Task:
         ### BEGIN SOLUTION ch04_train_step: one D step on fresh fakes, then one G step against the updated, frozen D, then the EMA
         n = reals.shape[0]
         with no_grad():
-            fakes = self.run_G(self.G, self.latents(n, dev_rng), res, alpha, dev_rng)
+            fakes = self.run_G(self.G, self.latents(n, dev_rng), res, alpha, dev_rng, training=True, host_rng=host_rng)
         loss_d, stats = self.d_loss(reals, fakes, alpha, step, dev_rng)
         self.opt_d.zero_grad()
         loss_d.backward()
