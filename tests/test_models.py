@@ -138,7 +138,7 @@ def stylegan_count(R, z, w, ch, base, mx, mapping_layers=8, use_mapping=True, us
     n = 0
     if use_mapping:                              # dense z->w, then w->w; each with a bias
         n += z * w + w + (mapping_layers - 1) * (w * w + w)
-    n += c(4) * 16 if use_const else w * c(4) * 16 + c(4) * 16
+    n += c(4) * 16 if use_const else w * c(4) * 16   # the constant, or a dense layer without a bias (NVlabs)
     layers = [(c(4), c(4), False), (c(4), c(4), True)]
     r = 8
     while r <= R:
@@ -186,7 +186,7 @@ def test_no_mapping_needs_equal_z_and_w():
 def test_progan_and_discriminator_parameter_counts(xp):
     R, ch = 32, 3
     res = [4, 8, 16, 32]
-    g = ZW * C(4) * 16 + C(4) * 16 + 9 * C(4) ** 2 + C(4)                     # dense4, conv4
+    g = ZW * C(4) * 16 + C(4) + 9 * C(4) ** 2 + C(4)    # dense4 (one bias per channel, NVlabs's apply_bias), conv4
     g += sum(9 * C(r // 2) * C(r) + C(r) + 9 * C(r) ** 2 + C(r) for r in res[1:])  # two convs per block
     g += sum(C(r) * ch + ch for r in res)                                       # toRGB
     assert ProGANGenerator(R, z_dim=ZW, channels=ch, fmap_base=BASE, fmap_max=MAX).num_parameters() == g

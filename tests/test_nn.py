@@ -371,3 +371,27 @@ def test_activate_lrelu_has_gain_sqrt2(xp):
     np.testing.assert_allclose(y, [-0.2 * math.sqrt(2), 2 * math.sqrt(2)], rtol=1e-14)
     with pytest.raises(ValueError):
         nn.activate(T(xp, [1.0]), "swish")
+
+
+def test_dense_to_maps_has_one_bias_per_channel(xp, rng):
+    """ProGAN's first layer (NVlabs: dense, reshape, apply_bias): the bias is a channel's, shared by its
+    16 pixels, and the dense part is an equalized Linear without a bias, reshaped to (N, C, 4, 4)."""
+    layer = nn.DenseToMaps(5, 3, size=4, gain=0.5)
+    assert sorted(tuple(p.shape) for p in layer.parameters()) == [(3,), (48, 5)]
+    layer.bias.data = xp.asarray(np.array([1.0, -2.0, 3.0], dtype=layer.bias.dtype))
+    z = sg.Tensor(xp.asarray(rng.standard_normal((2, 5)).astype(np.float32)))
+    expected = host(layer.dense(z)).reshape(2, 3, 4, 4) + np.array([1.0, -2.0, 3.0])[None, :, None, None]
+    np.testing.assert_allclose(host(layer(z)), expected, rtol=1e-6)
+    assert abs(layer.dense.w_scale - 0.5 / math.sqrt(5)) < 1e-12
+
+
+@pytest.mark.parametrize("stride, kernel", [(2, 4), (1, 3)])
+def test_transposed_conv_keeps_the_variance_of_unit_inputs(xp, stride, kernel):
+    """He's rule, independent of the code: with weights N(0, 1) scaled by gain / sqrt(fan-in), an output
+    that sums fan-in products of unit-variance inputs has variance gain^2.  For a stride-2 4x4
+    transposed convolution each interior output sums in_channels * (4 / 2)^2 products."""
+    backend.seed(3)
+    layer = nn.ConvTranspose2d(64, 64, kernel, stride=stride, padding=kernel // 2 - (stride == 2), bias=False)
+    x = sg.randn(8, 64, 12, 12)
+    y = host(layer(x))[:, :, 2:-2, 2:-2]                  # interior pixels: every tap lands on the input
+    assert abs(float(y.std()) - 1.0) < 0.05, float(y.std())

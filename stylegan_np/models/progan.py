@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from .. import nn
-from ..ops import lerp, pixel_norm, reshape, upsample_nearest
+from ..ops import lerp, pixel_norm, upsample_nearest
 from .widths import channels_at, check_resolution, resolutions
 
 
@@ -21,9 +21,9 @@ class ProGANGenerator(nn.Module):
         self.res_list = resolutions(resolution)
         ch = {r: channels_at(r, fmap_base, fmap_max) for r in self.res_list}
         self.c4 = ch[4]
-        # The 4x4 block starts from z through a dense layer (a 4x4 "transposed conv" in the paper);
-        # NVlabs gives it gain sqrt(2)/4 so that its output has the same scale as a 3x3 conv's.
-        self.dense4 = nn.Linear(z_dim, ch[4] * 16, gain=math.sqrt(2) / 4)
+        # The 4x4 block starts from z through a dense layer (a 4x4 "transposed conv" in the paper) with
+        # one bias per channel; NVlabs gives it gain sqrt(2)/4 (to match the original Theano code).
+        self.dense4 = nn.DenseToMaps(z_dim, ch[4], 4, gain=math.sqrt(2) / 4)
         self.conv4 = nn.Conv2d(ch[4], ch[4], 3, activation="lrelu")
         self.blocks = nn.ModuleList(
             nn.Sequential(nn.Conv2d(ch[r // 2], ch[r], 3, activation="lrelu"),
@@ -35,8 +35,7 @@ class ProGANGenerator(nn.Module):
         ### BEGIN SOLUTION ch06_fade_in: ProGAN's G up to resolution res (table 2, pixel norm after every layer), the newest resolution faded in with alpha
         res = res or self.resolution
         i = self.res_list.index(res)
-        x = reshape(self.dense4(pixel_norm(z)), (z.shape[0], self.c4, 4, 4))
-        x = pixel_norm(nn.activate(x, "lrelu"))
+        x = pixel_norm(nn.activate(self.dense4(pixel_norm(z)), "lrelu"))
         x = pixel_norm(self.conv4(x))
         previous = x
         for j in range(i):

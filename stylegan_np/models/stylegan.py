@@ -86,7 +86,8 @@ class StyleGANGenerator(nn.Module):
             self.const = nn.Parameter(ones(1, ch[4], 4, 4).data)   # NVlabs initialises the constant to ones
         else:
             self.const = None
-            self.input_dense = nn.Linear(w_dim, ch[4] * 16, gain=math.sqrt(2) / 4)
+            # NVlabs: a dense layer without a bias of its own (layer 0 adds one per channel)
+            self.input_dense = nn.Linear(w_dim, ch[4] * 16, bias=False, gain=math.sqrt(2) / 4)
         layers = [StyledLayer(ch[4], ch[4], w_dim, conv=False, use_noise=use_noise),
                   StyledLayer(ch[4], ch[4], w_dim, use_noise=use_noise)]
         for r in self.res_list[1:]:

@@ -22,8 +22,15 @@ LRELU_GAIN = math.sqrt(2.0)  # keeps the activations' second moment through a le
 
 
 def activate(x, activation):
-    """Apply a named activation: 'lrelu' is leaky ReLU(0.2) times sqrt(2) (as in StyleGAN), 'relu',
-    'tanh', or None for linear."""
+    """Apply a named activation: 'lrelu' is leaky ReLU(0.2) times sqrt(2), 'relu', 'tanh', or None for
+    linear.
+
+    Where the sqrt(2) sits is StyleGAN2's choice (its bias_act multiplies after the activation), not
+    StyleGAN's: there it is part of the weights' He scale, gain / sqrt(fan_in) with gain sqrt(2), so a
+    layer computes lrelu(sqrt2 conv(x) + noise + bias) where ours computes sqrt2 lrelu(conv(x) + noise
+    + bias).  The two describe the same functions (leaky ReLU is positively homogeneous), but here the
+    bias and the noise strength are multiplied by sqrt(2) on their way out, so with Adam, which moves
+    each parameter by about lr whatever its scale, they take sqrt(2)-times larger effective steps."""
     if activation is None or activation == "linear":
         return x
     if activation == "lrelu":
@@ -68,6 +75,23 @@ class Linear(Module):
         ### END SOLUTION
 
 
+class DenseToMaps(Module):
+    """A latent to `channels` feature maps of size x size: an equalized dense layer without a bias,
+    reshaped to (N, C, size, size), then one bias per channel.  This is ProGAN's first layer as NVlabs
+    writes it (dense, reshape, apply_bias, whose bias has one entry per channel, as a convolution's
+    has) — not a dense layer's bias, which would give every pixel of every map its own."""
+
+    def __init__(self, in_features, channels, size=4, gain=1.0, activation=None):
+        super().__init__()
+        self.dense = Linear(in_features, channels * size * size, bias=False, gain=gain)
+        self.bias = Parameter(_full((channels,), 0.0))
+        self.channels, self.size, self.activation = channels, size, activation
+
+    def forward(self, x):
+        maps = reshape(self.dense(x), (x.shape[0], self.channels, self.size, self.size))
+        return activate(maps + reshape(self.bias, (1, -1, 1, 1)), self.activation)
+
+
 class Conv2d(Module):
     """Equalized-LR 2-D convolution, 'same' padding by default; weight (out, in/groups, k, k).
 
@@ -103,12 +127,16 @@ class Conv2d(Module):
 
 class ConvTranspose2d(Module):
     """Equalized-LR transposed convolution (DCGAN's upsampling layer); weight (in, out, k, k).
-    fan_in counts the in_channels * k * k weights each input pixel spreads, as NVlabs does."""
+
+    He's scale divides by the fan-in of an output pixel: the number of products summed into it.  A
+    stride-s transposed convolution spreads each input pixel over k x k outputs, s apart, so every
+    output receives in_channels * (k / s)^2 of them — 4 in_channels for DCGAN's k = 4, s = 2 — not the
+    in_channels * k * k of the weight's shape (which would make the output's std s times too small)."""
 
     def __init__(self, in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=True,
                  gain=1.0, activation=None, equalized=True):
         super().__init__()
-        he_std = gain / math.sqrt(in_channels * kernel_size * kernel_size)
+        he_std = gain / math.sqrt(in_channels * kernel_size * kernel_size / (stride * stride))
         init_std, self.w_scale = (1.0, he_std) if equalized else (he_std, 1.0)
         self.weight = Parameter(_normal((in_channels, out_channels, kernel_size, kernel_size), init_std))
         self.bias = Parameter(_full((out_channels,), 0.0)) if bias else None
