@@ -1,9 +1,23 @@
 """A DCGAN-style convolutional GAN (Radford et al. 2016): transposed convolutions upsample in G,
-strided convolutions downsample in D, leaky ReLUs.
+strided convolutions downsample in D, no pooling and no hidden dense layers.
 
-Two departures from the paper, both for a from-scratch engine on small data: batch norm is replaced
-by pixel norm in G (ProGAN's normaliser; no running statistics to carry between train and eval), and
-layers use equalized learning rate, which keeps Adam stable without careful initialisation."""
+Where this model departs from the paper, and why:
+* No batch norm.  G normalises with pixel norm after every layer (ProGAN's normaliser: no running
+  statistics to carry between training and sampling); D has no normalisation at all, as in ProGAN
+  and StyleGAN, because batch norm makes each image's logit depend on the rest of the batch, which
+  R1 (a penalty on each real image's own gradient) does not expect.
+* Leaky ReLU (times sqrt(2)) in G as well as in D; the paper uses ReLU in G.  One activation for
+  chapters 5-7, so that the DCGAN differs from ProGAN and StyleGAN only in what those chapters teach;
+  not measured against ReLU here.
+* A 3x3 convolution to RGB after the last transposed convolution (the paper's last layer is a
+  transposed convolution straight to RGB).  Stride-2 transposed convolutions leave checkerboard
+  patterns (Odena et al., "Deconvolution and Checkerboard Artifacts", 2016); one ordinary convolution
+  at full resolution lets G smooth them out.  D mirrors it with a 3x3 fromRGB before its first
+  strided convolution, so that D too sees the image at full resolution once.
+* Equalized learning rate in every layer (ProGAN section 4.1), which keeps Adam stable without
+  careful initialisation; the transposed convolution's scale uses its true fan-in (nn.ConvTranspose2d).
+* The training recipe (training/config.py: Adam betas (0, 0.99), R1, a moving average of G) is
+  StyleGAN's rather than the paper's (lr 2e-4, beta1 0.5): chapter 5 explains why."""
 from __future__ import annotations
 
 from .. import nn

@@ -1,7 +1,9 @@
-"""Channel widths per resolution, NVlabs-style: C(res) = min(fmap_max, fmap_base // res).
+"""Channel widths per resolution: C(res) = min(fmap_max, fmap_base // res).
 
-bench32 (shared/bench/BENCH.md) is fmap_base 2048, fmap_max 256: {4: 256, 8: 256, 16: 128, 32: 64,
-64: 32}; the paper's 1024x1024 network is fmap_base 16384, fmap_max 512."""
+NVlabs writes the same rule per stage s = log2(res) - 1 as nf(s) = min(fmap_max, fmap_base / 2^s),
+which is min(fmap_max, 2 fmap_base / res): their fmap_base is half of ours for the same widths.
+bench32 (shared/bench/BENCH.md) is fmap_base 2048, fmap_max 256 here: {4: 256, 8: 256, 16: 128, 32: 64,
+64: 32}; the paper's 1024x1024 network (NVlabs fmap_base 8192, fmap_max 512) is fmap_base 16384 here."""
 from __future__ import annotations
 
 import math

@@ -174,8 +174,9 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     """gain * x for x > 0, gain * slope * x otherwise.  The derivative is a constant mask of `gain`
-    and `gain * slope`.  StyleGAN multiplies every leaky ReLU by sqrt(2); taking that gain here
-    saves one pass over the activations and one node of the graph per layer."""
+    and `gain * slope`.  StyleGAN2 multiplies every leaky ReLU by sqrt(2) (StyleGAN puts the same
+    factor into the weights instead: see nn.layers.activate); taking that gain here saves one pass
+    over the activations and one node of the graph per layer."""
 
     def __init__(self, slope: float = 0.2, gain: float = 1.0):
         self.slope, self.gain = slope, gain

@@ -92,7 +92,16 @@ PRESETS = {
                 snapshot_kimg=20.0, checkpoint_kimg=50.0, swd_images=2048, tick_kimg=4.0),
 }
 
-# Per-model values that differ from the StyleGAN defaults above.
+# Per-model values that differ from the StyleGAN defaults above, and why:
+# * gan (chapter 4, the vanilla GAN on flattened images; 2-D points use TOY2D_DEFAULTS below): Adam
+#   with the DCGAN paper's beta1 = 0.5 (Radford et al. found 0.9 oscillated), a 16-d latent, and no R1
+#   and no moving average of G, so that chapter 4 shows the bare minimax game and its failures; lr 1e-3
+#   is the common middle of the learning rates used for small GANs (not tuned here).
+# * dcgan (chapter 5): StyleGAN's optimiser (betas (0, 0.99)), lazy R1 (gamma 1 every 4 steps) and a
+#   moving average of G, not the DCGAN paper's Adam(2e-4, beta1 0.5) without regularisation: on 16x16
+#   toy faces this DCGAN collapsed without R1 (chapter 5 exercise, one seed), and one recipe for chapters 5-7
+#   keeps the comparison about the architectures.  Its learning rate: PRESET_MODEL_DEFAULTS.
+# * progan (chapter 6): lr 1e-3 (the ProGAN paper's), grown progressively (that is the model).
 MODEL_DEFAULTS = {
     "gan": dict(progressive=False, lr=1e-3, beta1=0.5, beta2=0.99, z_dim=16, ema_kimg=0.0, r1_gamma=0.0),
     "dcgan": dict(progressive=False, lr=1e-3, beta1=0.0, beta2=0.99, r1_gamma=1.0, ema_kimg=1.0),
