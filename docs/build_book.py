@@ -13,9 +13,9 @@ Notebooks are written back only when every cell ran without an error; a failed n
 was and the program exits with status 1 after trying the others.
 
 The run time of each notebook (wall clock, and CPU time of the kernel process) goes into
-docs/book_timings.json together with the machine's load average when it started; chapters/SYLLABUS.md
-quotes those numbers.  The source hash stored in each notebook's metadata ("stylegan_np_book") lets
---status tell an executed notebook from one edited after its outputs were made.
+docs/book_timings.json, the latest full-mode and quick-mode run of each, together with the machine's load
+average when it started; chapters/SYLLABUS.md quotes those numbers.  The hash of the code cells stored in each notebook's metadata ("stylegan_np_book")
+lets --status tell an executed notebook from one whose code was edited after its outputs were made.
 """
 from __future__ import annotations
 
@@ -40,13 +40,12 @@ CPU_PROBE = "import time as _t; print(_t.process_time())"
 
 
 def source_hash(nb) -> str:
-    """A hash of the notebook's cell types and sources: what decides whether its outputs are current."""
+    """A hash of the notebook's code: what its outputs depend on (editing the text leaves them current)."""
     h = hashlib.sha256()
     for cell in nb.cells:
-        h.update(cell.cell_type.encode())
-        h.update(b"\0")
-        h.update(cell.source.encode())
-        h.update(b"\0")
+        if cell.cell_type == "code":
+            h.update(cell.source.encode())
+            h.update(b"\0")
     return h.hexdigest()[:16]
 
 
@@ -71,7 +70,7 @@ def status(paths):
         if not meta:
             state = "never executed: run python docs/build_book.py " + path.name[:2]
         elif meta.get("source_hash") != source_hash(nb):
-            state = f"STALE (edited after it was executed on {meta.get('date')}): rebuild it"
+            state = f"STALE (code edited after it was executed on {meta.get('date')}): rebuild it"
         else:
             state = f"executed in {meta.get('mode')} mode on {meta.get('date')}, backend {meta.get('backend')}"
         print(f"{path.name:36s} {state}")
@@ -173,9 +172,10 @@ def main(argv=None):
         print(f"  done in {record['wall_s'] / 60:.1f} min wall, {record['kernel_cpu_s'] / 60:.1f} min CPU "
               f"(load average {record['load_average_at_start']} at the start) -> "
               f"{os.path.relpath(out_dir / path.name)}", flush=True)
-        if out_dir == NOTEBOOKS:
-            timings[path.stem] = record
-            TIMINGS.write_text(json.dumps(dict(sorted(timings.items())), indent=1) + "\n")
+        entry = timings.get(path.stem, {})
+        entry[record["mode"]] = record          # the latest full-mode and quick-mode runs, side by side
+        timings[path.stem] = entry
+        TIMINGS.write_text(json.dumps(dict(sorted(timings.items())), indent=1) + "\n")
     if failed:
         print("failed (left unchanged): " + ", ".join(failed), file=sys.stderr)
         return 1
