@@ -82,11 +82,14 @@ def _as_array(data, dtype=None):
     if isinstance(data, Tensor):
         data = data.data
     xp = backend.get_array_module(data)
-    if xp is np and not isinstance(data, np.ndarray):
+    if isinstance(data, np.generic):
+        # A NumPy scalar (what a full reduction of a NumPy array returns) is NumPy data: it keeps its
+        # dtype and stays on the host whatever the current backend, like the array it came from.
+        data = np.asarray(data)
+    elif xp is np and not isinstance(data, np.ndarray):
         # Python numbers and lists: floats take the default dtype, and land on the current backend.
-        # A NumPy scalar (what a full reduction such as x.sum() returns) keeps its own dtype.
         array = np.asarray(data)
-        if dtype is None and array.dtype.kind == "f" and not isinstance(data, np.generic):
+        if dtype is None and array.dtype.kind == "f":
             dtype = _default_dtype
         array = array.astype(dtype) if dtype is not None else array
         return backend.to_backend(array) if backend.current() != "numpy" else array

@@ -226,3 +226,18 @@ def test_importing_with_a_bad_environment_variable_is_fine_until_first_use():
                           env=dict(os.environ, STYLEGAN_NP_BACKEND="bogus"))
     assert done.returncode == 0, done.stderr
     assert "UserError: STYLEGAN_NP_BACKEND='bogus' is not a backend" in done.stdout
+
+
+def test_ops_on_numpy_tensors_stay_on_numpy_whatever_the_current_backend(xp):
+    """A full reduction of a NumPy array returns a NumPy scalar; the Tensor made from it must stay a
+    NumPy tensor under the CuPy backend too (it once moved to the GPU, so that gradcheck on NumPy
+    inputs failed when CuPy was the current backend)."""
+    from stylegan_np.gradcheck import gradcheck
+    with backend.using("numpy"):
+        x = sg.Tensor(np.arange(1.0, 4.0), requires_grad=True)
+    total = (x * x).sum()
+    assert backend.get_array_module(total.data) is np
+    total.backward()
+    np.testing.assert_array_equal(backend.to_numpy(x.grad), [2.0, 4.0, 6.0])
+    assert gradcheck(lambda a: (a * a).sum(), [sg.Tensor(np.arange(1.0, 4.0), requires_grad=True)])
+    assert backend.get_array_module(sg.Tensor(2.0).data) is xp        # Python numbers: current backend
