@@ -9,7 +9,7 @@ measures each with `stylegan_np.evaluate` and writes, into --out,
     ablation.json   every run's metrics, and the mean and spread per configuration
     ablation.md     the table, next to the paper's FFHQ numbers
     ablation.png    FID and SWD per configuration, one dot per seed
-`warped` trains configuration F on toy faces without long-haired faces with dark skin
+`warped` trains configuration F on toy faces without dark-skinned faces on a dark background
 (--data toyfaces-warped) and compares how straight lines in Z and in W travel through factor space
 (see stylegan_np/metrics/warp.py); it writes warped.json, warped.md and warped.png.
 

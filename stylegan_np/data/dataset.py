@@ -113,7 +113,7 @@ class FashionMNIST(InMemoryImages):
 def make_dataset(spec, resolution, seed=0, mirror=False, fashion_mnist_path=None):
     """Build a data set from a command-line spec.
 
-    spec: "toyfaces", "toyfaces-warped" (toy faces without long hair on dark skin, for the
+    spec: "toyfaces", "toyfaces-warped" (toy faces without dark skin on a dark background, for the
     StyleGAN paper's warped-Z experiment), "fashion-mnist", "ring", "grid" (2-D toys; `resolution` is ignored) or a
     path to a folder of PNG/JPEG images.  Image sets check that `resolution` is a power of two
     from 4 to 128 (to 1024 for folders).  `mirror` flips images at random; toy faces ignore it,
@@ -128,7 +128,7 @@ def make_dataset(spec, resolution, seed=0, mirror=False, fashion_mnist_path=None
     if name in ("toyfaces", "toy-faces", "faces"):
         return ToyFaces(resolution, seed=seed)
     if name == "toyfaces-warped":
-        return ToyFaces(resolution, seed=seed, leave_out="long-hair-dark-skin")
+        return ToyFaces(resolution, seed=seed, leave_out="dark-skin-dark-background")
     if name in ("fashion-mnist", "fashion_mnist", "fashionmnist"):
         return FashionMNIST(resolution, path=fashion_mnist_path, mirror=mirror, seed=seed)
     if name in ("ring", "grid"):

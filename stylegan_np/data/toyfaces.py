@@ -41,21 +41,26 @@ FACTOR_NAMES = ("head_x", "head_y", "head_size", "aspect",
                 "blush")
 
 
-# Skin luminance (Rec. 601 weights) below this counts as dark skin: 29% of faces.
+# Luminance (Rec. 601 weights) below these counts as dark: 29% of skins, 37% of backgrounds.
 DARK_SKIN_LUMINANCE = 0.5
+DARK_BACKGROUND_LUMINANCE = 0.45
 
 # Combinations of factors that a data set can leave out, for the StyleGAN paper's "warped Z"
 # experiment (figure 6): with a region of factor space missing from the data, a mapping from a
-# Gaussian Z (which has no holes) must bend, whereas the learned W can leave the hole out.
-# Long hair with dark skin: 35% of faces have long hair, 29% dark skin, 10% both.
+# Gaussian Z (which has no holes) must bend around it, whereas the learned W can leave the hole
+# out.  Dark skin on a dark background: 11% of faces.  (Two factors that the features network of
+# stylegan_np.metrics reads reliably at 16x16, 98% and 97% right; it reads long hair only 82% right.)
 LEAVE_OUT = {
-    "long-hair-dark-skin": lambda f: (f["hair_long"] > 0) & (skin_luminance(f) < DARK_SKIN_LUMINANCE),
+    "dark-skin-dark-background": lambda f: ((luminance(f, "skin") < DARK_SKIN_LUMINANCE)
+                                            & (luminance(f, "bg") < DARK_BACKGROUND_LUMINANCE)),
 }
 
 
-def skin_luminance(factors):
-    """Perceived brightness of the skin colour, 0.299 R + 0.587 G + 0.114 B (Rec. 601)."""
-    return 0.299 * factors["skin_r"] + 0.587 * factors["skin_g"] + 0.114 * factors["skin_b"]
+def luminance(factors, name):
+    """Perceived brightness of the colour `name` ("skin", "hair", "bg", "shirt"): 0.299 R +
+    0.587 G + 0.114 B (Rec. 601)."""
+    return (0.299 * factors[f"{name}_r"] + 0.587 * factors[f"{name}_g"]
+            + 0.114 * factors[f"{name}_b"])
 
 
 def sample_factors(n, rng):
