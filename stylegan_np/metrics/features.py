@@ -37,6 +37,22 @@ WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights"
 FEATURES_FILES = {"toyfaces": "toyfaces16.npz", "fashion-mnist": "fashion-mnist16.npz"}
 
 
+def extractor_for_data(data):
+    """The shipped FeatureExtractor whose features describe images of the data set `data` (a
+    training config's --data), on the current backend; None where there is none (a folder of
+    images, 2-D points, or Fashion-MNIST before its network is trained).  Loaded once per backend."""
+    dataset = "toyfaces" if data in ("toyfaces", "toyfaces-warped") else data
+    if dataset not in FEATURES_FILES or not os.path.isfile(os.path.join(WEIGHTS_DIR, FEATURES_FILES[dataset])):
+        return None
+    key = (dataset, backend.current())
+    if key not in _LOADED:
+        _LOADED[key] = FeatureExtractor.load(dataset)
+    return _LOADED[key]
+
+
+_LOADED = {}
+
+
 class FeaturesNet(nn.Module):
     """Three conv + pool stages, a dense layer whose output is the features, a linear head."""
 
@@ -87,7 +103,16 @@ class FeatureExtractor:
                                 f"--data {dataset}")
         ckpt = checkpoint.load(path)
         meta = ckpt.extra
-        net = FeaturesNet(**meta["architecture"])
+        # The initial weights are overwritten at once; build them from a private generator so that
+        # loading the network mid-training (FID at a snapshot) leaves the global random stream as
+        # it was, and a resumed run draws the same numbers as one that never stopped.
+        name = backend.current()
+        saved = backend.rng(name)
+        backend._generators[name] = backend.generator(0, name)
+        try:
+            net = FeaturesNet(**meta["architecture"])
+        finally:
+            backend._generators[name] = saved
         net.load_state_dict(ckpt.modules["net"])
         return cls(net, meta)
 
