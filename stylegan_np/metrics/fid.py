@@ -16,6 +16,8 @@ its sample size next to every FID.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 
@@ -35,36 +37,42 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
 
     scipy.linalg.sqrtm of the product of two covariance matrices can come back with tiny imaginary
     parts (the product is not symmetric, and rounding breaks the conjugate pairs of its
-    eigenvalues) or, when a covariance is singular, with inf/NaN.  The first are dropped once we
-    know they are rounding; for the second the matrices get a small ridge eps*I, as in the
-    reference implementation (pytorch-fid / TTUR), and the square root is taken again.
+    eigenvalues) or, when a covariance is singular (fewer samples than features), with inf/NaN or
+    large imaginary parts.  The tiny ones are dropped; otherwise both matrices get a small ridge
+    1e-6 I, as in the reference implementation (TTUR, pytorch-fid), and the root is taken again.
     """
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
         raise ValueError(f"shapes do not match: mu {mu1.shape} {mu2.shape}, sigma {sigma1.shape} {sigma2.shape}")
-    covmean = _sqrtm(sigma1 @ sigma2)
-    if not np.all(np.isfinite(covmean)):
+    covmean = _real_part(_sqrtm(sigma1 @ sigma2))
+    if covmean is None:
         ridge = np.eye(len(mu1)) * 1e-6
-        covmean = _sqrtm((sigma1 + ridge) @ (sigma2 + ridge))
-    if np.iscomplexobj(covmean):
-        # Rounding leaves imaginary parts many orders of magnitude below the real ones; anything
-        # larger means the inputs were not covariance matrices.
-        scale = max(np.abs(covmean.real).max(), 1e-12)
-        if np.abs(covmean.imag).max() > 1e-3 * scale:
-            raise ValueError(f"sqrtm(sigma1 sigma2) has an imaginary part of "
-                             f"{np.abs(covmean.imag).max():.3g}: are these covariance matrices?")
-        covmean = covmean.real
+        covmean = _real_part(_sqrtm((sigma1 + ridge) @ (sigma2 + ridge)))
+        if covmean is None:
+            raise ValueError("sqrtm(sigma1 sigma2) is not real even with a ridge: are these covariance matrices?")
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
 
 
+def _real_part(covmean):
+    """The real matrix square root, or None when it is not finite or has an imaginary part beyond
+    rounding (more than 1e-3 of its real part: rounding leaves parts many orders smaller)."""
+    if not np.all(np.isfinite(covmean)):
+        return None
+    if np.iscomplexobj(covmean):
+        scale = max(np.abs(covmean.real).max(), 1e-12)
+        if np.abs(covmean.imag).max() > 1e-3 * scale:
+            return None
+        covmean = covmean.real
+    return covmean
+
+
 def _sqrtm(matrix):
     """scipy.linalg.sqrtm, quiet about the singular matrices that frechet_distance handles itself."""
-    with np.errstate(all="ignore"):
-        result = scipy.linalg.sqrtm(matrix)
-    # SciPy < 1.12 returns (sqrtm, error estimate) when disp=False; newer ones just the matrix.
-    return result[0] if isinstance(result, tuple) else result
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")              # "Matrix is singular and may not have a square root"
+        return scipy.linalg.sqrtm(matrix)
 
 
 def fid_from_features(real_features, fake_features):

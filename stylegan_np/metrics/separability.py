@@ -72,17 +72,20 @@ def label_attributes(factors, scales=None):
     return out
 
 
-def fit_linear_classifier(x, y, x_new=None, l2=1e-3):
+def fit_linear_classifier(x, y, x_new=None, l2=None):
     """Logistic regression of labels y (0/1) on inputs x; returns its 0/1 predictions for x_new
     (default: x itself).
 
     Minimises mean(log(1 + exp(-s (x w + b)))) + l2/2 |w|^2 with s = 2y - 1 on inputs standardised
-    by x's mean and std, by L-BFGS."""
+    by x's mean and std, by L-BFGS.  l2 defaults to 1/N, the weight that sklearn's LinearSVC
+    (the paper's classifier) gives its |w|^2 with its default C = 1 once its summed loss is
+    divided by N."""
     x = np.asarray(x, dtype=np.float64)
     x_new = x if x_new is None else np.asarray(x_new, dtype=np.float64)
     centre, spread = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-12)
     x, x_new = (x - centre) / spread, (x_new - centre) / spread
     s = 2.0 * np.asarray(y, dtype=np.float64) - 1.0
+    l2 = 1.0 / len(s) if l2 is None else l2
     if np.all(s == s[0]):                          # one class only: a constant predicts it perfectly
         return np.full(len(x_new), int(s[0] > 0))
 
