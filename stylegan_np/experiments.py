@@ -2,6 +2,7 @@
 
     python -m stylegan_np.experiments ablation            # table 1, configurations A-F, 2 seeds each
     python -m stylegan_np.experiments warped               # figure 6: W is less warped than Z
+    python -m stylegan_np.experiments noise RUN            # how noisy FID, PPL and separability are
 
 `ablation` trains every (configuration, seed) that has no finished run in --out yet (a run is
 finished when its G_ema-final.npz exists; an interrupted one is resumed from its checkpoint), then
@@ -11,7 +12,10 @@ measures each with `stylegan_np.evaluate` and writes, into --out,
     ablation.png    FID and SWD per configuration, one dot per seed
 `warped` trains configuration F on toy faces without dark-skinned faces on a dark background
 (--data toyfaces-warped) and compares how straight lines in Z and in W travel through factor space
-(see stylegan_np/metrics/warp.py); it writes warped.json, warped.md and warped.png.
+(see stylegan_np/metrics/warp.py), next to configuration F trained on all faces (the ablation's
+runs, from --reference); it writes warped.json, warped.md and warped.png.
+`noise` measures one finished run repeatedly: FID of real data against real data and of the
+generator with other latent seeds at 500-5000 images, PPL and separability with other seeds.
 
 How the paper's configurations map onto our switches (`python -m stylegan_np.train --help`):
   A  ProGAN-style baseline: --model progan (pixel norm, nearest up / average-pool down, WGAN-GP)
@@ -96,35 +100,51 @@ def parse_list(text, kind=str):
 def parser():
     p = argparse.ArgumentParser(prog="python -m stylegan_np.experiments", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("experiment", choices=("ablation", "warped"))
+    p.add_argument("experiment", choices=("ablation", "warped", "noise"))
+    p.add_argument("run", nargs="?", help="noise: the run folder to measure")
     p.add_argument("--out", help="folder of the runs and results (default runs/<experiment>)")
     p.add_argument("--seeds", default="0,1", help="training seeds (default 0,1)")
     p.add_argument("--configs", default="A,B,C,D,E,F", help="ablation: which configurations")
     p.add_argument("--kimg", type=float, help=f"images per run in thousands (default {COMMON['kimg']:g})")
     p.add_argument("--train-only", action="store_true", help="train the missing runs, measure nothing")
-    p.add_argument("--images", type=int, help="images per metric (default: evaluate's default)")
+    p.add_argument("--reference", default=os.path.join("runs", "ablation"),
+                   help="warped: the ablation's folder, whose F runs are the full-data reference")
     return p
 
 
 def main(argv=None):
+    from . import experiment_reports as reports
     args = parser().parse_args(argv)
     out = args.out or os.path.join("runs", args.experiment)
     seeds = parse_list(args.seeds, int)
     overrides = {} if args.kimg is None else {"kimg": args.kimg}
-    if args.experiment == "ablation":
+    start = time.time()
+    if args.experiment == "noise":
+        if not args.run:
+            raise UserError("noise needs a run folder: python -m stylegan_np.experiments noise RUN")
+        os.makedirs(out, exist_ok=True)
+        print(reports.noise_report(args.run, out)[1])
+    elif args.experiment == "ablation":
         labels = parse_list(args.configs)
         unknown = [lab for lab in labels if lab not in [a[0] for a in ABLATION]]
         if unknown:
             raise UserError(f"--configs {','.join(unknown)}: choose from A,B,C,D,E,F")
+        runs = {}
         for seed in seeds:
             for label in labels:
-                train_run(ablation_config(label, seed, out, **overrides))
+                runs.setdefault(label, []).append(train_run(ablation_config(label, seed, out, **overrides)))
+        if not args.train_only:
+            rows = [(label, description) for label, description, _ in ABLATION if label in labels]
+            command = " ".join(["python -m stylegan_np.experiments"] + (argv if argv is not None else sys.argv[1:]))
+            print(reports.ablation_report(runs, rows, PAPER_FID_FFHQ, out, command)[1])
     else:
-        for seed in seeds:
-            train_run(ablation_config("F", seed, out, data="toyfaces-warped", **overrides))
-    if args.train_only:
-        return 0
-    raise UserError("measuring is not written yet: use --train-only")
+        warped = [train_run(ablation_config("F", seed, out, data="toyfaces-warped", **overrides)) for seed in seeds]
+        reference = [os.path.join(args.reference, f"F-seed{seed}") for seed in seeds]
+        reference = [run for run in reference if os.path.isfile(os.path.join(run, "G_ema-final.npz"))]
+        if not args.train_only:
+            print(reports.warped_report(warped, reference, out)[1])
+    print(f"{args.experiment}: {(time.time() - start) / 60:.1f} min; results in {out}")
+    return 0
 
 
 if __name__ == "__main__":
