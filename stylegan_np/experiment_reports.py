@@ -188,7 +188,7 @@ def warped_figure(run, measured, path, n_shown=14):
     data = np.stack([luminance(factors, "skin"), luminance(factors, "bg")], axis=1)
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.4), dpi=100, sharex=True, sharey=True)
     for ax, space, name in ((axes[0], "z", "straight lines in Z (slerp)"), (axes[1], "w", "straight lines in W (lerp)")):
-        ax.scatter(data[:, 0], data[:, 1], s=2, c="0.8", label="training faces")
+        ax.scatter(data[:, 0], data[:, 1], s=1, c="0.75", alpha=0.6, label="training faces")
         ax.add_patch(plt.Rectangle((0, 0), DARK_SKIN_LUMINANCE, DARK_BACKGROUND_LUMINANCE, fill=False,
                                    ec="tab:red", ls="--", lw=1, label="left out of the data"))
         paths = measured[f"paths_{space}"][:n_shown] * spread
@@ -197,6 +197,8 @@ def warped_figure(run, measured, path, n_shown=14):
             ax.plot(p[[0, -1], 0], p[[0, -1], 1], "o", ms=3, color=plt.cm.tab20(k % 20))
         ax.set_title(f"{name}: bend {measured[f'bend_{space}']:.3f}", fontsize=9)
         ax.set_xlabel("skin luminance (read by the features network)")
+        ax.set_xlim(0.15, 1.05)
+        ax.set_ylim(-0.05, 1.1)
     axes[0].set_ylabel("background luminance")
     axes[0].legend(loc="upper left", fontsize=7)
     fig.suptitle(f"Warped Z (StyleGAN figure 6): {run}", fontsize=9)
