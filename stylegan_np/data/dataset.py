@@ -20,7 +20,7 @@ from stylegan_np.data.idx import load_fashion_mnist
 from stylegan_np.data.resample import check_resolution, downsample_box, resample_to
 from stylegan_np.errors import UserError
 
-DATASET_NAMES = ("toyfaces", "toyfaces-warped", "fashion-mnist", "ring", "grid")
+DATASET_NAMES = ("toyfaces", "fashion-mnist", "ring", "grid", "toyfaces-warped")
 
 
 class ImageDataset:
