@@ -102,3 +102,16 @@ def test_ablation_configurations_map_onto_the_switches(tmp_path):
 def test_experiments_errors(capsys):
     assert "choose from A,B,C,D,E,F" in _error(["ablation", "--configs", "A,G"], capsys, experiments.main)
     assert "comma-separated" in _error(["ablation", "--seeds", "x"], capsys, experiments.main)
+
+
+def test_fashion_mnist_without_its_features_network_is_refused(stylegan_run):
+    import os
+
+    from stylegan_np.errors import UserError
+    from stylegan_np.metrics.features import FEATURES_FILES, WEIGHTS_DIR
+    if os.path.isfile(os.path.join(WEIGHTS_DIR, FEATURES_FILES["fashion-mnist"])):
+        pytest.skip("a Fashion-MNIST features network is installed")
+    G, cfg = evaluate.load(str(stylegan_run))
+    cfg.data = "fashion-mnist"
+    with pytest.raises(UserError, match="train_features --data fashion-mnist"):
+        evaluate.evaluate(G, cfg, 20, 10, 20, progress=False)
