@@ -105,7 +105,7 @@ class FashionMNISTTask:
                     output_mean=[0.0] * len(self.names), output_std=[1.0] * len(self.names))
 
 
-def train(task, channels, steps=4000, batch=64, lr=1e-3, seed=0, log=print):
+def train(task, channels, steps=10000, batch=64, lr=1e-3, seed=0, log=print):
     """Train a FeaturesNet on `task`; returns (net, meta) ready for `save`."""
     backend.seed(seed)
     architecture = dict(channels=channels, n_outputs=len(task.names), resolution=RESOLUTION)
@@ -139,7 +139,7 @@ def parser():
     p = argparse.ArgumentParser(prog="python -m stylegan_np.metrics.train_features", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", choices=tuple(FEATURES_FILES), default="toyfaces")
-    p.add_argument("--steps", type=int, default=4000, help="Adam steps of batch 64 (default 4000)")
+    p.add_argument("--steps", type=int, default=10000, help="Adam steps of batch 64 (default 10000, as shipped)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fashion-mnist-path", help="folder with the Fashion-MNIST IDX files")
     p.add_argument("--out", help=f"weights file (default: the package's {WEIGHTS_DIR}/...)")
