@@ -73,14 +73,17 @@ def ablation_config(label, seed, out_dir, **overrides):
                         **values)
 
 
-def train_run(cfg, log=print):
-    """Train one run unless it has finished already (resuming it if it has a checkpoint);
-    returns its run folder."""
+def train_run(cfg, log=print, measure_only=False):
+    """Train one run unless it has finished already (resuming it if it has a checkpoint); returns its
+    run folder, or None with measure_only when it has not finished."""
     from .training.loop import Trainer
     final = os.path.join(cfg.out, "G_ema-final.npz")
     if os.path.isfile(final):
         log(f"{cfg.out}: finished already, reusing it")
         return cfg.out
+    if measure_only:
+        log(f"{cfg.out}: not finished, left out (--measure-only)")
+        return None
     resume = cfg.out if os.path.isdir(os.path.join(cfg.out, "checkpoints")) else None
     log(f"{cfg.out}: training {cfg.model} ({'resuming' if resume else 'from scratch'})")
     start = time.time()
@@ -107,6 +110,8 @@ def parser():
     p.add_argument("--configs", default="A,B,C,D,E,F", help="ablation: which configurations")
     p.add_argument("--kimg", type=float, help=f"images per run in thousands (default {COMMON['kimg']:g})")
     p.add_argument("--train-only", action="store_true", help="train the missing runs, measure nothing")
+    p.add_argument("--measure-only", action="store_true",
+                   help="train nothing: measure and report the runs that have finished")
     p.add_argument("--reference", default=os.path.join("runs", "ablation"),
                    help="warped: the ablation's folder, whose F runs are the full-data reference")
     return p
@@ -132,13 +137,17 @@ def main(argv=None):
         runs = {}
         for seed in seeds:
             for label in labels:
-                runs.setdefault(label, []).append(train_run(ablation_config(label, seed, out, **overrides)))
+                run = train_run(ablation_config(label, seed, out, **overrides), measure_only=args.measure_only)
+                if run:
+                    runs.setdefault(label, []).append(run)
         if not args.train_only:
             rows = [(label, description) for label, description, _ in ABLATION if label in labels]
             command = " ".join(["python -m stylegan_np.experiments"] + (argv if argv is not None else sys.argv[1:]))
             print(reports.ablation_report(runs, rows, PAPER_FID_FFHQ, out, command)[1])
     else:
-        warped = [train_run(ablation_config("F", seed, out, data="toyfaces-warped", **overrides)) for seed in seeds]
+        warped = [train_run(ablation_config("F", seed, out, data="toyfaces-warped", **overrides),
+                            measure_only=args.measure_only) for seed in seeds]
+        warped = [run for run in warped if run]
         reference = [os.path.join(args.reference, f"F-seed{seed}") for seed in seeds]
         reference = [run for run in reference if os.path.isfile(os.path.join(run, "G_ema-final.npz"))]
         if not args.train_only:
