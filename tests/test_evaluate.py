@@ -115,3 +115,13 @@ def test_fashion_mnist_without_its_features_network_is_refused(stylegan_run):
     cfg.data = "fashion-mnist"
     with pytest.raises(UserError, match="train_features --data fashion-mnist"):
         evaluate.evaluate(G, cfg, 20, 10, 20, progress=False)
+
+
+def test_measure_only_trains_nothing(tmp_path, capsys):
+    assert experiments.main(["ablation", "--measure-only", "--configs", "A,F", "--seeds", "0",
+                             "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "not finished, left out" in out
+    assert not (tmp_path / "A-seed0").exists()
+    table = (tmp_path / "ablation.md").read_text()
+    assert "| A |" in table and "| F |" in table and "n/a" in table
