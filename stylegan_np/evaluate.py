@@ -48,7 +48,7 @@ def load(source):
         raise UserError(f"{source} is a folder without G_ema-final.npz or checkpoints/: "
                         f"is it a run folder of python -m stylegan_np.train?")
     G, cfg = load_generator(source)
-    if cfg.data in ("ring", "grid") or getattr(G, "shape", (0, 0, 0))[0:1] == (2,):
+    if cfg.data in ("ring", "grid"):
         raise UserError(f"{source} is a GAN of 2-D points ({cfg.data}): these metrics measure images; "
                         f"its mode coverage is in its log.jsonl")
     return G, cfg
