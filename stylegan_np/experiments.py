@@ -53,10 +53,8 @@ ABLATION = (
     ("F", "+ Mixing regularization", dict()),
 )
 
-# The paper's table 1 (FID on FFHQ at 1024x1024, lower is better) and table 4 (separability).
+# The paper's table 1 (FID on FFHQ at 1024x1024, lower is better).
 PAPER_FID_FFHQ = {"A": 8.04, "B": 5.25, "C": 4.85, "D": 4.88, "E": 4.42, "F": 4.40}
-PAPER_SEPARABILITY = {"traditional generator, Z": 10.78, "style-based generator, Z": 165.26,
-                      "style-based generator, W": 3.79}
 
 # Shared by every run: the README's default job (tiny preset) without progressive growing.
 COMMON = dict(preset="tiny", progressive=False, kimg=45.0)
