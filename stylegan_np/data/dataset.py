@@ -20,7 +20,7 @@ from stylegan_np.data.idx import load_fashion_mnist
 from stylegan_np.data.resample import check_resolution, downsample_box, resample_to
 from stylegan_np.errors import UserError
 
-DATASET_NAMES = ("toyfaces", "fashion-mnist", "ring", "grid")
+DATASET_NAMES = ("toyfaces", "fashion-mnist", "ring", "grid", "toyfaces-warped")
 
 
 class ImageDataset:
@@ -113,7 +113,8 @@ class FashionMNIST(InMemoryImages):
 def make_dataset(spec, resolution, seed=0, mirror=False, fashion_mnist_path=None):
     """Build a data set from a command-line spec.
 
-    spec: "toyfaces", "fashion-mnist", "ring", "grid" (2-D toys; `resolution` is ignored) or a
+    spec: "toyfaces", "toyfaces-warped" (toy faces without dark skin on a dark background, for the
+    StyleGAN paper's warped-Z experiment), "fashion-mnist", "ring", "grid" (2-D toys; `resolution` is ignored) or a
     path to a folder of PNG/JPEG images.  Image sets check that `resolution` is a power of two
     from 4 to 128 (to 1024 for folders).  `mirror` flips images at random; toy faces ignore it,
     as their distribution is already symmetric left-right.
@@ -126,6 +127,8 @@ def make_dataset(spec, resolution, seed=0, mirror=False, fashion_mnist_path=None
     name = str(spec).strip().lower()
     if name in ("toyfaces", "toy-faces", "faces"):
         return ToyFaces(resolution, seed=seed)
+    if name == "toyfaces-warped":
+        return ToyFaces(resolution, seed=seed, leave_out="dark-skin-dark-background")
     if name in ("fashion-mnist", "fashion_mnist", "fashionmnist"):
         return FashionMNIST(resolution, path=fashion_mnist_path, mirror=mirror, seed=seed)
     if name in ("ring", "grid"):

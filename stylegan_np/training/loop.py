@@ -364,6 +364,7 @@ class Trainer:
                 record["swd"] = self.swd(res, alpha)
                 if self.swd_best is None or record["swd"] < self.swd_best["swd"]:
                     self.swd_best = {"swd": record["swd"], "kimg": record["kimg"]}
+                record.update(self.fid(res, alpha))
         record["snapshot"] = name
         self.history.append(record)
         self.log(record)
@@ -379,6 +380,21 @@ class Trainer:
         z = Tensor(backend.to_backend(rng.standard_normal((n, self.cfg.z_dim)).astype(np.float32)))
         fakes = self.generate(z, res, alpha, seed_offset=10 ** 6)
         return round(float(sliced_wasserstein(reals, fakes, seed=self.cfg.seed)["swd_mean"]), 3)
+
+    def fid(self, res, alpha, n=None):
+        """{"fid": FID} in our features network's features (stylegan_np/metrics/features.py) between
+        n real and n generated images, or {} for data it does not describe.  Biased upwards at
+        small n (docs/evaluation.md): compare snapshots of one run, or runs at the same n."""
+        from ..metrics.features import extractor_for_data
+        from ..metrics.fid import fid
+        extractor = extractor_for_data(self.cfg.data)
+        if extractor is None:
+            return {}
+        n = n or self.cfg.swd_images
+        rng = np.random.default_rng([self.cfg.seed, 2 ** 31 - 6])
+        reals = self.real_batch(n, res, alpha, rng)
+        z = Tensor(backend.to_backend(rng.standard_normal((n, self.cfg.z_dim)).astype(np.float32)))
+        return {"fid": round(fid(reals, self.generate(z, res, alpha, seed_offset=2 * 10 ** 6), extractor), 3)}
 
     def save_checkpoint(self):
         folder = os.path.join(self.run_dir, "checkpoints")
