@@ -5,6 +5,8 @@ mean, var, stack, tile, upsampling, pooling, bilinear resize, instance and pixel
 composition of primitives, so its gradient of any order follows from theirs.
 """
 from ..autograd import Tensor
+from .adain import adaptive_instance_norm
+from .bias_act import bias_act
 from .conv import (blur, col2im, conv2d, conv_transpose2d, fir_filter2d, im2col)
 from .elementwise import (abs, add, div, exp, leaky_relu, log, maximum, minimum, mul, neg, pow,
                           relu, rsqrt, sigmoid, softplus, sqrt, sub, tanh, where)

@@ -204,21 +204,52 @@ def _flat_conv_grad_weight(x, gy, w_shape, padding):
     return xp.ascontiguousarray(gw.reshape(kh, kw, c, o).transpose(3, 2, 0, 1))
 
 
-class _ConvFunction(Function):
-    """Shared settings of the three convolution Functions."""
+# A convolution's input transform V (winograd.py) is kept from the forward pass for the weight
+# gradient when it is at most this big: it saves the gradient one of its two transforms, which at the
+# main job's sizes is ~10% of a weight gradient.  Bigger ones (bench32's) would cost too much memory
+# between forward and backward.
+KEEP_TRANSFORM_BYTES = 4 << 20
 
-    def __init__(self, stride=1, padding=0, groups=1):
-        self.stride, self.padding, self.groups = stride, padding, groups
+
+class _ConvFunction(Function):
+    """Shared settings of the three convolution Functions.
+
+    `scale` multiplies the weight: equalized learning rate's run-time scale c (nn.Conv2d), taken
+    here instead of as a Mul node on the weight in the graph.  conv(x, c W) is linear in c W, so
+    each of the three Functions computes with c W (or scales its result by c, for the weight
+    gradient) and passes `scale` on to the Functions of its backward, like stride and padding."""
+
+    def __init__(self, stride=1, padding=0, groups=1, scale=1.0, input_transform=None):
+        self.stride, self.padding, self.groups, self.scale = stride, padding, groups, scale
+        self.input_transform = input_transform   # V of the forward's input (Conv2dGradWeight only)
 
     def settings(self):
-        return dict(stride=self.stride, padding=self.padding, groups=self.groups)
+        return dict(stride=self.stride, padding=self.padding, groups=self.groups, scale=self.scale)
+
+    def scaled(self, array):
+        """`array` times the scale (a weight before the product, or a weight gradient after it)."""
+        return array if self.scale == 1.0 else array * array.dtype.type(self.scale)
+
+    def release(self):
+        super().release()
+        self.input_transform = None
 
 
 class Conv2d(_ConvFunction):
+    def settings(self):
+        # The weight gradient (built by backward with these settings) reuses the input transform.
+        return dict(super().settings(), input_transform=self.input_transform)
+
     def forward(self, x, w):
+        return self._forward(x, self.scaled(w))
+
+    def _forward(self, x, w):
         path = _choose_path(x, w.shape, self.stride, self.padding, self.groups)
         if path == "winograd":
-            return winograd.conv3x3(x, w, self.padding)
+            v = winograd.input_transform(x, self.padding)
+            if v.nbytes <= KEEP_TRANSFORM_BYTES:
+                self.input_transform = v
+            return winograd.conv3x3(x, w, self.padding, v)
         if path == "pointwise":
             return _pointwise_forward(x, w)
         if path == "flat":
@@ -251,6 +282,7 @@ class Conv2dGradInput(_ConvFunction):
         self.x_shape = tuple(x_shape)
 
     def forward(self, gy, w):
+        w = self.scaled(w)
         path = _choose_path(gy, w.shape, self.stride, self.padding, self.groups)
         if path != "im2col" and self._is_conv_output(gy, w):
             if path == "pointwise":
@@ -292,9 +324,13 @@ class Conv2dGradWeight(_ConvFunction):
         self.w_shape = tuple(w_shape)
 
     def forward(self, x, gy):
+        return self.scaled(self._forward(x, gy))
+
+    def _forward(self, x, gy):
         path = _choose_path(x, self.w_shape, self.stride, self.padding, self.groups)
         if path == "winograd":
-            return winograd.conv3x3_grad_weight(x, gy, self.padding)
+            v, self.input_transform = self.input_transform, None      # used once, then let go
+            return winograd.conv3x3_grad_weight(x, gy, self.padding, v)
         if path == "pointwise":
             return _pointwise_grad_weight(x, gy)
         if path == "flat":
@@ -319,13 +355,14 @@ def _check_conv_shapes(x, w, groups, what):
         raise ValueError(f"{what}: input must be (N, C, H, W) and weight 4-D, got {x.shape} and {w.shape}")
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, groups=1):
-    """2-D cross-correlation (what deep learning calls convolution), weight (O, C/groups, kh, kw)."""
+def conv2d(x, weight, bias=None, stride=1, padding=0, groups=1, scale=1.0):
+    """2-D cross-correlation (what deep learning calls convolution), weight (O, C/groups, kh, kw),
+    with the weight multiplied by `scale` (equalized learning rate's run-time scale)."""
     _check_conv_shapes(x, weight, groups, "conv2d")
     if x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
         raise ValueError(f"conv2d: input has {x.shape[1]} channels but weight {weight.shape} with "
                          f"groups={groups} expects {weight.shape[1] * groups}")
-    y = Conv2d(stride, padding, groups)(x, weight)
+    y = Conv2d(stride, padding, groups, scale)(x, weight)
     return y if bias is None else y + bias.reshape((1, -1, 1, 1))
 
 
