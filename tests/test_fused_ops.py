@@ -10,7 +10,7 @@ import pytest
 
 import stylegan_np as sg
 from stylegan_np import nn
-from stylegan_np.autograd import Tensor, grad
+from stylegan_np.autograd import Tensor, default_dtype, grad
 from stylegan_np.ops import conv as C
 from stylegan_np.ops.adain import adaptive_instance_norm
 from stylegan_np.ops.bias_act import bias_act
@@ -144,3 +144,49 @@ def test_a_large_input_transform_is_not_kept(monkeypatch):
     with C.forced_path("winograd"):
         y = sg.conv2d(x, w, padding=1)
     assert y.creator.input_transform is None
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 6), (1, 2, 2, 2), (3, 4, 4, 10)])
+def test_conv2d_downsample_is_conv_then_average_pooling(xp, shape):
+    r = np.random.default_rng(8)
+    x = Tensor(xp.asarray(r.standard_normal(shape)))
+    w = Tensor(xp.asarray(r.standard_normal((5, shape[1], 3, 3))))
+    np.testing.assert_allclose(host(sg.conv2d_downsample(x, w, scale=0.7)),
+                               host(sg.avg_pool2d(sg.conv2d(x, w * 0.7, padding=1))), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 3), (1, 2, 1, 1), (3, 4, 8, 8)])
+def test_upsample_conv2d_is_upsampling_then_conv(xp, shape):
+    r = np.random.default_rng(9)
+    x = Tensor(xp.asarray(r.standard_normal(shape)))
+    w = Tensor(xp.asarray(r.standard_normal((5, shape[1], 3, 3))))
+    np.testing.assert_allclose(host(sg.upsample_conv2d(x, w, scale=1.3)),
+                               host(sg.conv2d(sg.upsample_nearest(x), w * 1.3, padding=1)), rtol=1e-12, atol=1e-12)
+
+
+def test_resampling_convs_reject_what_they_cannot_compute():
+    x, w = Tensor(np.zeros((1, 2, 5, 4))), Tensor(np.zeros((3, 2, 3, 3)))
+    with pytest.raises(ValueError, match="divisible by 2"):
+        sg.conv2d_downsample(x, w)
+    with pytest.raises(ValueError, match="3x3 weight"):
+        sg.upsample_conv2d(x, Tensor(np.zeros((3, 2, 1, 1))))
+    with pytest.raises(ValueError, match="resample"):
+        nn.Conv2d(2, 3, 1, resample="down")
+
+
+@pytest.mark.parametrize("resample", ["down", "up"])
+def test_a_resampling_layer_equals_the_layers_it_replaces(xp, resample):
+    """nn.Conv2d(resample=...) against pooling after (or upsampling before) the same layer; the
+    parameters are the same 3x3 weight and bias, so checkpoints load either way."""
+    r = np.random.default_rng(10)
+    with default_dtype(np.float64):
+        fused = nn.Conv2d(3, 4, 3, activation="lrelu", resample=resample)
+        plain = nn.Conv2d(3, 4, 3)
+    plain.load_state_dict(fused.state_dict())
+    fused.bias.data = plain.bias.data = xp.asarray(r.standard_normal(4))
+    x = Tensor(xp.asarray(r.standard_normal((2, 3, 6, 6))))
+    if resample == "down":
+        expected = sg.leaky_relu(sg.avg_pool2d(plain(x)), 0.2, gain=SQRT2)
+    else:
+        expected = sg.leaky_relu(plain(sg.upsample_nearest(x)), 0.2, gain=SQRT2)
+    np.testing.assert_allclose(host(fused(x)), host(expected), rtol=1e-12, atol=1e-12)

@@ -95,6 +95,8 @@ CASES = [
     ("bias_act_lrelu", lambda x, b: sg.bias_act(x, b, 0.5, 0.2, 1.4),    # small b: x + b/2 stays off the kink
      [away_from_kinks(*IMG), lambda r: 0.1 * r.standard_normal(3)], True),
     ("bias_act_linear", lambda x, b: sg.bias_act(x, b, 0.01), [normal(4, 5), normal(5)], True),
+    ("conv2d_downsample", lambda x, w: sg.conv2d_downsample(x, w, scale=0.6), [normal(*IMG), normal(4, 3, 3, 3)], True),
+    ("upsample_conv2d", lambda x, w: sg.upsample_conv2d(x, w, scale=0.6), [normal(2, 3, 3, 3), normal(4, 3, 3, 3)], True),
     ("adaptive_instance_norm", sg.adaptive_instance_norm,
      [normal(2, 3, 4, 4), normal(2, 3, 1, 1), normal(2, 3, 1, 1)], True),
     ("conv_transpose2d_stride2", lambda x, w: sg.conv_transpose2d(x, w, stride=2, padding=1),

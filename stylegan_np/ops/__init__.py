@@ -15,6 +15,7 @@ from .norm import instance_norm, lerp, pixel_norm
 from .random import ones, rand, randn, randn_like, tensor, zeros
 from .reductions import max, mean, sum, var
 from .resample import avg_pool2d, resize_bilinear, upsample_nearest
+from .resample_conv import conv2d_downsample, upsample_conv2d
 from .shape import (broadcast_to, concat, expand_dims, flatten, getitem, pad, repeat, reshape,
                     stack, sum_to, swapaxes, tile, transpose)
 

@@ -1,0 +1,132 @@
+"""Stride-2 convolutions with a 4x4 kernel, as one matrix product on the input's parity planes.
+
+These are the convolutions that resample: a 3x3 convolution followed by 2x2 average pooling is one
+stride-2 convolution with a 4x4 kernel, and 2x nearest upsampling followed by a 3x3 convolution is
+one stride-2 transposed convolution with a 4x4 kernel (NVlabs' `conv2d_downscale2d` and
+`upscale2d_conv2d`; nn.Conv2d's `resample`).  Done that way they cost 4 taps per output pixel and
+input channel instead of 9 per pixel at the higher resolution: 2.25x fewer multiplications.
+
+Output pixel (Y, X) of the stride-2 correlation reads padded pixel (2Y + k, 2X + l) for tap (k, l).
+Split the padded input into its four even/odd "parity planes", P[p, q][t, u] = x_pad[2t + p, 2u + q]:
+tap (k, l) is plane (k%2, l%2) at (Y + k//2, X + l//2), a fixed offset into the flattened plane.  So
+the 16 taps' inputs are 16 shifted views of 4 flat arrays, copied once into a (16 C, tiles) matrix,
+and the convolution is one product with the kernel as a (O, 16 C) matrix.  As in winograd.py, every
+image keeps one extra row and column of outputs in that layout, which are computed and dropped
+(forward) or met with zeros (the two gradients).
+
+The adjoint (the input gradient, and the transposed convolution) runs the same steps backwards:
+product with the transposed kernel matrix, the 16 shifted views added back into the planes, the
+planes put back together.  The weight gradient is the product of the upstream gradient with the
+forward's (16 C, tiles) matrix transposed.
+"""
+from __future__ import annotations
+
+from ..backend import get_array_module
+
+KERNEL = 4
+
+
+def fits(x_shape, w_shape, stride, padding, groups):
+    """Whether this path computes conv(x, w): stride 2, a 4x4 kernel, even padded sizes."""
+    h, w = x_shape[2:]
+    return (stride == 2 and tuple(w_shape[2:]) == (KERNEL, KERNEL) and groups == 1
+            and (h + 2 * padding) % 2 == 0 and (w + 2 * padding) % 2 == 0)
+
+
+def _geometry(x_shape, padding):
+    """Plane height and width (half the padded size) and the output size."""
+    n, c, h, w = x_shape
+    ph, pw = (h + 2 * padding) // 2, (w + 2 * padding) // 2
+    return ph, pw, ph - KERNEL // 2 + 1, pw - KERNEL // 2 + 1
+
+
+def _plane_slices(size, padding, parity):
+    """For one axis: where in the plane (start) and which input indices (first, count) go."""
+    start = (padding - parity + 1) // 2                # first plane index whose padded pixel is inside
+    first = 2 * start + parity - padding                # the input index it holds
+    return start, first, len(range(first, size, 2))
+
+
+def tap_matrix(x, padding):
+    """The (16 C, N * ph * pw) matrix whose row (p, q, c, i, j) holds plane (p, q) of channel c
+    shifted by (i, j): tap (2i + p, 2j + q) of every output pixel, in (n, Y, X) order."""
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    ph, pw, _, _ = _geometry(x.shape, padding)
+    size = n * ph * pw
+    planes = xp.zeros((2, 2, c, size + pw + 1), dtype=x.dtype)      # a tail for the shifted reads
+    images = planes[:, :, :, :size].reshape(2, 2, c, n, ph, pw)
+    x_t = x.transpose(1, 0, 2, 3)
+    for p in range(2):
+        t0, r0, rows = _plane_slices(h, padding, p)
+        for q in range(2):
+            u0, c0, cols = _plane_slices(w, padding, q)
+            images[p, q, :, :, t0:t0 + rows, u0:u0 + cols] = x_t[:, :, r0::2, c0::2]
+    taps = xp.empty((2, 2, c, 2, 2, size), dtype=x.dtype)
+    for i in range(2):
+        for j in range(2):
+            taps[:, :, :, i, j] = planes[:, :, :, i * pw + j:i * pw + j + size]
+    return taps.reshape(16 * c, size)
+
+
+def _kernel_matrix(w):
+    """(O, C, 4, 4) -> (O, 16 C) with columns in the tap matrix's (p, q, c, i, j) order."""
+    o, c = w.shape[:2]
+    return w.reshape(o, c, 2, 2, 2, 2).transpose(0, 3, 5, 1, 2, 4).reshape(o, 16 * c)
+
+
+def _to_images(y, n, ph, pw, ho, wo):
+    """(O, N * ph * pw) in tile layout -> (N, O, ho, wo), dropping the extra row and column."""
+    xp = get_array_module(y)
+    o = y.shape[0]
+    out = xp.empty((n, o, ho, wo), dtype=y.dtype)
+    out.transpose(1, 0, 2, 3)[...] = y.reshape(o, n, ph, pw)[:, :, :ho, :wo]
+    return out
+
+
+def _from_images(gy, ph, pw):
+    """(N, O, ho, wo) -> (O, N * ph * pw) in tile layout, zero on the extra row and column."""
+    xp = get_array_module(gy)
+    n, o, ho, wo = gy.shape
+    rows = xp.zeros((o, n, ph, pw), dtype=gy.dtype)
+    rows[:, :, :ho, :wo] = gy.transpose(1, 0, 2, 3)
+    return rows.reshape(o, n * ph * pw)
+
+
+def conv(x, w, padding, taps=None):
+    """Stride-2 correlation of x (N, C, H, W) with w (O, C, 4, 4); `taps`: x's tap matrix if known."""
+    n = x.shape[0]
+    ph, pw, ho, wo = _geometry(x.shape, padding)
+    taps = tap_matrix(x, padding) if taps is None else taps
+    return _to_images(_kernel_matrix(w) @ taps, n, ph, pw, ho, wo)
+
+
+def grad_input(gy, w, x_shape, padding):
+    """The adjoint of conv: gy (N, O, ho, wo) -> (N, C, H, W) (also the transposed convolution)."""
+    xp = get_array_module(gy)
+    n, c, h, wd = x_shape
+    ph, pw, _, _ = _geometry(x_shape, padding)
+    size = n * ph * pw
+    taps = (_kernel_matrix(w).T @ _from_images(gy, ph, pw)).reshape(2, 2, c, 2, 2, size)
+    planes = xp.zeros((2, 2, c, size + pw + 1), dtype=gy.dtype)
+    for i in range(2):                                 # each shifted view adds back where it read
+        for j in range(2):
+            planes[:, :, :, i * pw + j:i * pw + j + size] += taps[:, :, :, i, j]
+    images = planes[:, :, :, :size].reshape(2, 2, c, n, ph, pw)
+    gx = xp.empty(x_shape, dtype=gy.dtype)
+    gx_t = gx.transpose(1, 0, 2, 3)
+    for p in range(2):
+        t0, r0, rows = _plane_slices(h, padding, p)
+        for q in range(2):
+            u0, c0, cols = _plane_slices(wd, padding, q)
+            gx_t[:, :, r0::2, c0::2] = images[p, q, :, :, t0:t0 + rows, u0:u0 + cols]
+    return gx
+
+
+def grad_weight(x, gy, padding, taps=None):
+    """dL/dw (O, C, 4, 4) of conv(x, w); `taps`: x's tap matrix if the forward kept it."""
+    o, c = gy.shape[1], x.shape[1]
+    ph, pw, _, _ = _geometry(x.shape, padding)
+    taps = tap_matrix(x, padding) if taps is None else taps
+    g = _from_images(gy, ph, pw) @ taps.T                             # (O, 16 C), (p, q, c, i, j)
+    return g.reshape(o, 2, 2, c, 2, 2).transpose(0, 3, 4, 1, 5, 2).reshape(o, c, KERNEL, KERNEL)
