@@ -19,15 +19,15 @@ class DownBlock(nn.Module):
     def __init__(self, in_ch, out_ch, use_blur):
         super().__init__()
         self.conv0 = nn.Conv2d(in_ch, in_ch, 3, activation="lrelu")
-        self.conv1 = nn.Conv2d(in_ch, out_ch, 3)
+        # conv1 is conv3x3 then 2x2 average pooling, computed as one stride-2 convolution (NVlabs'
+        # conv2d_downscale2d); the bias and the activation come after the pool, as in NVlabs.
+        self.conv1 = nn.Conv2d(in_ch, out_ch, 3, activation="lrelu", resample="down")
         self.use_blur = use_blur
 
     def forward(self, x):
         x = self.conv0(x)
         x = blur(x) if self.use_blur else x
-        # NVlabs pools before adding the bias; pooling commutes with a per-channel constant, so
-        # pool(conv(x) + b) is the same number.  The activation comes after the pool.
-        return nn.activate(avg_pool2d(self.conv1(x)), "lrelu")
+        return self.conv1(x)
 
 
 class ProgressiveDiscriminator(nn.Module):

@@ -17,7 +17,7 @@ import math
 
 from .. import nn
 from ..autograd import no_grad
-from ..ops import (blur, broadcast_to, lerp, ones, pixel_norm, reshape, upsample_nearest, zeros)
+from ..ops import (bias_act, blur, broadcast_to, lerp, ones, pixel_norm, reshape, upsample_nearest, zeros)
 from .widths import channels_at, check_resolution, resolutions
 
 
@@ -42,21 +42,22 @@ class StyledLayer(nn.Module):
     def __init__(self, in_ch, out_ch, w_dim, upsample=False, conv=True, use_noise=True, use_blur=True):
         super().__init__()
         self.upsample, self.use_blur = upsample, use_blur and upsample
-        self.conv = nn.Conv2d(in_ch, out_ch, 3, bias=False) if conv else None
+        # Upsampling then conv3x3 is one stride-2 transposed convolution (NVlabs' upscale2d_conv2d).
+        self.conv = nn.Conv2d(in_ch, out_ch, 3, bias=False, resample="up" if upsample else None) if conv else None
         self.noise = nn.NoiseInjection(out_ch) if use_noise else None
         self.bias = nn.Parameter(zeros(out_ch).data)
         self.adain = nn.AdaIN(w_dim, out_ch)
 
     def forward(self, x, w, noise=None, rng=None):
-        if self.upsample:
+        if self.upsample and self.conv is None:
             x = upsample_nearest(x)
         if self.conv is not None:
-            x = self.conv(x)
+            x = self.conv(x)                               # upsamples first when self.upsample
         if self.use_blur:
             x = blur(x)
         if self.noise is not None and noise is not False:
             x = self.noise(x, noise, rng)
-        x = nn.activate(x + reshape(self.bias, (1, -1, 1, 1)), "lrelu")
+        x = bias_act(x, self.bias, slope=0.2, gain=nn.LRELU_GAIN)     # = lrelu(x + bias) * sqrt(2), one node
         return self.adain(x, w)
 
 
