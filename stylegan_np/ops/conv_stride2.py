@@ -14,10 +14,9 @@ and the convolution is one product with the kernel as a (O, 16 C) matrix.  As in
 image keeps one extra row and column of outputs in that layout, which are computed and dropped
 (forward) or met with zeros (the two gradients).
 
-The adjoint (the input gradient, and the transposed convolution) runs the same steps backwards:
-product with the transposed kernel matrix, the 16 shifted views added back into the planes, the
-planes put back together.  The weight gradient is the product of the upstream gradient with the
-forward's (16 C, tiles) matrix transposed.
+The adjoint (the input gradient, and the transposed convolution) is one product of the kernel with
+four shifted copies of the upstream gradient, which gives the planes, then put back together.  The
+weight gradient is the product of the forward's (16 C, tiles) matrix with the upstream gradient.
 """
 from __future__ import annotations
 
@@ -102,17 +101,27 @@ def conv(x, w, padding, taps=None):
 
 
 def grad_input(gy, w, x_shape, padding):
-    """The adjoint of conv: gy (N, O, ho, wo) -> (N, C, H, W) (also the transposed convolution)."""
+    """The adjoint of conv: gy (N, O, ho, wo) -> (N, C, H, W) (also the transposed convolution).
+
+    Plane (p, q) of channel c at position m receives w[o, c, 2i + p, 2j + q] gy[o, m - i pw - j]
+    from every tap (i, j).  Shifting the upstream gradient, the smaller operand, four times and
+    taking one product gives the planes directly: no scattered additions of 16 shifted views."""
     xp = get_array_module(gy)
     n, c, h, wd = x_shape
-    ph, pw, _, _ = _geometry(x_shape, padding)
+    o = w.shape[0]
+    ph, pw, ho, wo = _geometry(x_shape, padding)
     size = n * ph * pw
-    taps = (_kernel_matrix(w).T @ _from_images(gy, ph, pw)).reshape(2, 2, c, 2, 2, size)
-    planes = xp.zeros((2, 2, c, size + pw + 1), dtype=gy.dtype)
-    for i in range(2):                                 # each shifted view adds back where it read
+    lead = pw + 1                                      # zeros before the data, for the shifted reads
+    g = xp.zeros((o, lead + size), dtype=gy.dtype)
+    g[:, lead:].reshape(o, n, ph, pw)[:, :, :ho, :wo] = gy.transpose(1, 0, 2, 3)
+    shifted = xp.empty((2, 2, o, size), dtype=gy.dtype)
+    for i in range(2):
         for j in range(2):
-            planes[:, :, :, i * pw + j:i * pw + j + size] += taps[:, :, :, i, j]
-    images = planes[:, :, :, :size].reshape(2, 2, c, n, ph, pw)
+            start = lead - i * pw - j
+            shifted[i, j] = g[:, start:start + size]
+    # (C p q rows) x (i j o columns): the kernel with its taps and output channels as columns
+    kernel = w.reshape(o, c, 2, 2, 2, 2).transpose(3, 5, 1, 2, 4, 0).reshape(4 * c, 4 * o)
+    images = (kernel @ shifted.reshape(4 * o, size)).reshape(2, 2, c, n, ph, pw)
     gx = xp.empty(x_shape, dtype=gy.dtype)
     gx_t = gx.transpose(1, 0, 2, 3)
     for p in range(2):
@@ -128,5 +137,6 @@ def grad_weight(x, gy, padding, taps=None):
     o, c = gy.shape[1], x.shape[1]
     ph, pw, _, _ = _geometry(x.shape, padding)
     taps = tap_matrix(x, padding) if taps is None else taps
-    g = _from_images(gy, ph, pw) @ taps.T                             # (O, 16 C), (p, q, c, i, j)
-    return g.reshape(o, 2, 2, c, 2, 2).transpose(0, 3, 4, 1, 5, 2).reshape(o, c, KERNEL, KERNEL)
+    # (16 C, tiles) @ (tiles, O): OpenBLAS runs this orientation ~1.5x faster than (O, tiles) @ (tiles, 16 C)
+    g = taps @ _from_images(gy, ph, pw).T                             # (16 C, O), rows (p, q, c, i, j)
+    return g.reshape(2, 2, c, 2, 2, o).transpose(5, 2, 3, 0, 4, 1).reshape(o, c, KERNEL, KERNEL)
