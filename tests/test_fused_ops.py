@@ -190,3 +190,34 @@ def test_a_resampling_layer_equals_the_layers_it_replaces(xp, resample):
     else:
         expected = sg.leaky_relu(plain(sg.upsample_nearest(x)), 0.2, gain=SQRT2)
     np.testing.assert_allclose(host(fused(x)), host(expected), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation, lr_mul, bias", [("lrelu", 0.01, True), (None, 1.0, True), ("lrelu", 1.0, False),
+                                                     ("tanh", 0.5, True)])
+def test_fused_linear_equals_linear(xp, activation, lr_mul, bias):
+    """nn.FusedLinear against nn.Linear (the course's composition): values bit for bit in float32,
+    gradients of x, the weight and the bias both ways."""
+    r = np.random.default_rng(11)
+    plain = nn.Linear(5, 3, lr_mul=lr_mul, activation=activation, bias=bias)
+    fused = nn.FusedLinear(5, 3, lr_mul=lr_mul, activation=activation, bias=bias)
+    fused.load_state_dict(plain.state_dict())
+    if bias:
+        fused.bias.data = plain.bias.data = xp.asarray(r.standard_normal(3).astype(np.float32))
+    x = Tensor(xp.asarray(r.standard_normal((4, 5)).astype(np.float32)))
+    np.testing.assert_array_equal(host(fused(x)), host(plain(x)))
+    u = xp.asarray(r.standard_normal((4, 3)))
+    with default_dtype(np.float64):
+        layers = [nn.Linear(5, 3, lr_mul=lr_mul, activation=activation, bias=bias),
+                  nn.FusedLinear(5, 3, lr_mul=lr_mul, activation=activation, bias=bias)]
+    layers[1].load_state_dict(layers[0].state_dict())
+    x64 = xp.asarray(r.standard_normal((4, 5)))
+
+    def run(layer, create_graph):
+        xt = Tensor(x64, requires_grad=True)
+        params = [layer.weight] + ([layer.bias] if bias else [])
+        return [host(g) for g in grad(sg.sum(layer(xt) * Tensor(u)), [xt] + params, create_graph=create_graph)]
+
+    expected = run(layers[0], False)
+    for create_graph in (False, True):
+        for g, e in zip(run(layers[1], create_graph), expected):
+            np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)

@@ -97,6 +97,8 @@ CASES = [
     ("bias_act_linear", lambda x, b: sg.bias_act(x, b, 0.01), [normal(4, 5), normal(5)], True),
     ("conv2d_downsample", lambda x, w: sg.conv2d_downsample(x, w, scale=0.6), [normal(*IMG), normal(4, 3, 3, 3)], True),
     ("upsample_conv2d", lambda x, w: sg.upsample_conv2d(x, w, scale=0.6), [normal(2, 3, 3, 3), normal(4, 3, 3, 3)], True),
+    ("linear", lambda x, w, b: sg.linear(x, w, b, 0.3, 0.7), [normal(4, 5), normal(3, 5), normal(3)], True),
+    ("linear_no_bias", lambda x, w: sg.linear(x, w, None, 1.5), [normal(2, 4, 5), normal(3, 5)], True),
     ("adaptive_instance_norm", sg.adaptive_instance_norm,
      [normal(2, 3, 4, 4), normal(2, 3, 1, 1), normal(2, 3, 1, 1)], True),
     ("conv_transpose2d_stride2", lambda x, w: sg.conv_transpose2d(x, w, stride=2, padding=1),

@@ -45,8 +45,8 @@ class ProgressiveDiscriminator(nn.Module):
         c4 = self.channels[4]
         self.mbstd = nn.MinibatchStddev(mbstd_group_size) if mbstd_group_size > 1 else None
         self.conv4 = nn.Conv2d(c4 + (1 if self.mbstd else 0), c4, 3, activation="lrelu")
-        self.dense4 = nn.Linear(c4 * 16, c4, activation="lrelu")
-        self.out = nn.Linear(c4, 1)
+        self.dense4 = nn.FusedLinear(c4 * 16, c4, activation="lrelu")    # nn.Linear as one node
+        self.out = nn.FusedLinear(c4, 1)
 
     def _index(self, res):
         return self.res_list.index(res)

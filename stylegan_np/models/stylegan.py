@@ -28,7 +28,8 @@ class MappingNetwork(nn.Module):
     def __init__(self, z_dim=256, w_dim=256, layers=8, lr_mul=0.01):
         super().__init__()
         dims = [z_dim] + [w_dim] * layers
-        self.net = nn.Sequential(*[nn.Linear(a, b, lr_mul=lr_mul, activation="lrelu") for a, b in zip(dims, dims[1:])])
+        self.net = nn.Sequential(*[nn.FusedLinear(a, b, lr_mul=lr_mul, activation="lrelu")
+                                   for a, b in zip(dims, dims[1:])])
 
     def forward(self, z):
         ### BEGIN SOLUTION ch07_mapping: pixel-normalise z, then run the dense layers

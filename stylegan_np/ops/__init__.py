@@ -10,7 +10,7 @@ from .bias_act import bias_act
 from .conv import (blur, col2im, conv2d, conv_transpose2d, fir_filter2d, im2col)
 from .elementwise import (abs, add, div, exp, leaky_relu, log, maximum, minimum, mul, neg, pow,
                           relu, rsqrt, sigmoid, softplus, sqrt, sub, tanh, where)
-from .linalg import matmul
+from .linalg import linear, matmul
 from .norm import instance_norm, lerp, pixel_norm
 from .random import ones, rand, randn, randn_like, tensor, zeros
 from .reductions import max, mean, sum, var
