@@ -261,8 +261,8 @@ class Conv2d(_ConvFunction):
             v = self._keep(path, winograd.input_transform(x, self.padding))
             return winograd.conv3x3(x, w, self.padding, v)
         if path == "stride2":
-            taps = self._keep(path, conv_stride2.tap_matrix(x, self.padding))
-            return conv_stride2.conv(x, w, self.padding, taps)
+            planes = self._keep(path, conv_stride2.parity_planes(x, self.padding))
+            return conv_stride2.conv(x, w, self.padding, planes)
         if path == "pointwise":
             return _pointwise_forward(x, w)
         if path == "flat":

@@ -1,4 +1,4 @@
-"""Stride-2 convolutions with a 4x4 kernel, as one matrix product on the input's parity planes.
+"""Stride-2 convolutions with a 4x4 kernel, as matrix products on the input's parity planes.
 
 These are the convolutions that resample: a 3x3 convolution followed by 2x2 average pooling is one
 stride-2 convolution with a 4x4 kernel, and 2x nearest upsampling followed by a 3x3 convolution is
@@ -9,14 +9,14 @@ input channel instead of 9 per pixel at the higher resolution: 2.25x fewer multi
 Output pixel (Y, X) of the stride-2 correlation reads padded pixel (2Y + k, 2X + l) for tap (k, l).
 Split the padded input into its four even/odd "parity planes", P[p, q][t, u] = x_pad[2t + p, 2u + q]:
 tap (k, l) is plane (k%2, l%2) at (Y + k//2, X + l//2), a fixed offset into the flattened plane.  So
-the 16 taps' inputs are 16 shifted views of 4 flat arrays, copied once into a (16 C, tiles) matrix,
-and the convolution is one product with the kernel as a (O, 16 C) matrix.  As in winograd.py, every
+the 16 taps' inputs are 4 shifted views of the 4 flat planes, and the convolution is 4 products
+(O, 4 C) @ (4 C, tiles) that BLAS reads straight from those views.  As in winograd.py, every
 image keeps one extra row and column of outputs in that layout, which are computed and dropped
 (forward) or met with zeros (the two gradients).
 
 The adjoint (the input gradient, and the transposed convolution) is one product of the kernel with
 four shifted copies of the upstream gradient, which gives the planes, then put back together.  The
-weight gradient is the product of the forward's (16 C, tiles) matrix with the upstream gradient.
+weight gradient is the product of each view with the upstream gradient.
 """
 from __future__ import annotations
 
@@ -46,14 +46,15 @@ def _plane_slices(size, padding, parity):
     return start, first, len(range(first, size, 2))
 
 
-def tap_matrix(x, padding):
-    """The (16 C, N * ph * pw) matrix whose row (p, q, c, i, j) holds plane (p, q) of channel c
-    shifted by (i, j): tap (2i + p, 2j + q) of every output pixel, in (n, Y, X) order."""
+def parity_planes(x, padding):
+    """The zero-padded input's parity planes as a (4 C, N * ph * pw + pw + 1) matrix: row (p, q, c)
+    holds P[p, q] of channel c for every image in turn, then zeros for the shifted reads.  Tap
+    (2i + p, 2j + q) of every output pixel, in (n, Y, X) order, is the view starting at i pw + j."""
     xp = get_array_module(x)
     n, c, h, w = x.shape
     ph, pw, _, _ = _geometry(x.shape, padding)
     size = n * ph * pw
-    planes = xp.zeros((2, 2, c, size + pw + 1), dtype=x.dtype)      # a tail for the shifted reads
+    planes = xp.zeros((2, 2, c, size + pw + 1), dtype=x.dtype)
     images = planes[:, :, :, :size].reshape(2, 2, c, n, ph, pw)
     x_t = x.transpose(1, 0, 2, 3)
     for p in range(2):
@@ -61,17 +62,13 @@ def tap_matrix(x, padding):
         for q in range(2):
             u0, c0, cols = _plane_slices(w, padding, q)
             images[p, q, :, :, t0:t0 + rows, u0:u0 + cols] = x_t[:, :, r0::2, c0::2]
-    taps = xp.empty((2, 2, c, 2, 2, size), dtype=x.dtype)
-    for i in range(2):
-        for j in range(2):
-            taps[:, :, :, i, j] = planes[:, :, :, i * pw + j:i * pw + j + size]
-    return taps.reshape(16 * c, size)
+    return planes.reshape(4 * c, size + pw + 1)
 
 
-def _kernel_matrix(w):
-    """(O, C, 4, 4) -> (O, 16 C) with columns in the tap matrix's (p, q, c, i, j) order."""
-    o, c = w.shape[:2]
-    return w.reshape(o, c, 2, 2, 2, 2).transpose(0, 3, 5, 1, 2, 4).reshape(o, 16 * c)
+def _taps(planes, pw, size):
+    """The four shifted views (i, j) of the planes, each a (4 C, size) matrix BLAS reads in place
+    (rows `size` long, a row stride a little longer): no copy of the 16 taps is made."""
+    return {(i, j): planes[:, i * pw + j:i * pw + j + size] for i in range(2) for j in range(2)}
 
 
 def _to_images(y, n, ph, pw, ho, wo):
@@ -92,12 +89,21 @@ def _from_images(gy, ph, pw):
     return rows.reshape(o, n * ph * pw)
 
 
-def conv(x, w, padding, taps=None):
-    """Stride-2 correlation of x (N, C, H, W) with w (O, C, 4, 4); `taps`: x's tap matrix if known."""
-    n = x.shape[0]
+def conv(x, w, padding, planes=None):
+    """Stride-2 correlation of x (N, C, H, W) with w (O, C, 4, 4); `planes`: x's parity planes if known.
+    One product per shift (i, j): w's taps (2i + p, 2j + q) as an (O, 4 C) matrix times that view."""
+    n, c = x.shape[:2]
+    o = w.shape[0]
     ph, pw, ho, wo = _geometry(x.shape, padding)
-    taps = tap_matrix(x, padding) if taps is None else taps
-    return _to_images(_kernel_matrix(w) @ taps, n, ph, pw, ho, wo)
+    planes = parity_planes(x, padding) if planes is None else planes
+    kernel = w.reshape(o, c, 2, 2, 2, 2).transpose(2, 4, 0, 3, 5, 1).reshape(2, 2, o, 4 * c)   # (i, j, o, pqc)
+    y = None
+    for (i, j), view in _taps(planes, pw, n * ph * pw).items():
+        if y is None:
+            y = kernel[i, j] @ view
+        else:
+            y += kernel[i, j] @ view
+    return _to_images(y, n, ph, pw, ho, wo)
 
 
 def grad_input(gy, w, x_shape, padding):
@@ -132,11 +138,16 @@ def grad_input(gy, w, x_shape, padding):
     return gx
 
 
-def grad_weight(x, gy, padding, taps=None):
-    """dL/dw (O, C, 4, 4) of conv(x, w); `taps`: x's tap matrix if the forward kept it."""
-    o, c = gy.shape[1], x.shape[1]
+def grad_weight(x, gy, padding, planes=None):
+    """dL/dw (O, C, 4, 4) of conv(x, w); `planes`: x's parity planes if the forward kept them."""
+    n, c = x.shape[:2]
+    o = gy.shape[1]
     ph, pw, _, _ = _geometry(x.shape, padding)
-    taps = tap_matrix(x, padding) if taps is None else taps
-    # (16 C, tiles) @ (tiles, O): OpenBLAS runs this orientation ~1.5x faster than (O, tiles) @ (tiles, 16 C)
-    g = taps @ _from_images(gy, ph, pw).T                             # (16 C, O), rows (p, q, c, i, j)
-    return g.reshape(2, 2, c, 2, 2, o).transpose(5, 2, 3, 0, 4, 1).reshape(o, c, KERNEL, KERNEL)
+    planes = parity_planes(x, padding) if planes is None else planes
+    g_t = _from_images(gy, ph, pw).T                                  # (tiles, O)
+    # (4 C, tiles) @ (tiles, O): OpenBLAS runs this orientation ~1.5x faster than (O, tiles) @ (tiles, 4 C)
+    grads = get_array_module(gy).empty((2, 2, 4 * c, o), dtype=gy.dtype)
+    for (i, j), view in _taps(planes, pw, n * ph * pw).items():
+        grads[i, j] = view @ g_t
+    # (i, j, p, q, c, o) -> (o, c, 2i + p, 2j + q)
+    return grads.reshape(2, 2, 2, 2, c, o).transpose(5, 4, 0, 2, 1, 3).reshape(o, c, KERNEL, KERNEL)
