@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module
-from .threads import run_jobs, thread_count
+from .threads import run_split, thread_count
 
 # The 4x3 kernel transform G of eq. (8).  B^T and A^T are applied as additions below.
 _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
@@ -72,15 +72,6 @@ def _apply_bt(d0, d1, d2, d3, out):
     xp.subtract(d1, d3, out=out[3])
 
 
-def _apply_at(m0, m1, m2, m3, out):
-    """One 1-D step of A^T m: A^T's rows are (1, 1, 1, 0) and (0, 1, -1, -1)."""
-    xp = get_array_module(m0)
-    xp.add(m0, m1, out=out[0])
-    out[0] += m2
-    xp.subtract(m1, m2, out=out[1])
-    out[1] -= m3
-
-
 def _apply_a(q0, q1, out):
     """One 1-D step of A q, the adjoint of A^T: two output-tile rows -> four Winograd coordinates."""
     xp = get_array_module(q0)
@@ -88,12 +79,6 @@ def _apply_a(q0, q1, out):
     xp.add(q0, q1, out=out[1])
     xp.subtract(q0, q1, out=out[2])
     xp.negative(q1, out=out[3])
-
-
-def _halves(step, count):
-    """Run step(0, k) and step(k, count) with k = count // 2, on two threads when that pays."""
-    k = count // 2
-    return [lambda: step(0, k), lambda: step(k, count)]
 
 
 def _parity_planes(x, padding, th, tw):
@@ -108,19 +93,20 @@ def _parity_planes(x, padding, th, tw):
     planes = flat[:, :, :size].reshape(2, 2, c, n, th + 1, tw + 1)
     x_t = x.transpose(1, 0, 2, 3)
 
-    def fill(row_parity):
-        # Padded row R = 2t + parity holds input row R - padding.
-        t0 = (padding - row_parity + 1) // 2
-        first_row = 2 * t0 + row_parity - padding
-        n_rows = len(range(first_row, h, 2))
-        for col_parity in range(2):
-            u0 = (padding - col_parity + 1) // 2
-            first_col = 2 * u0 + col_parity - padding
-            n_cols = len(range(first_col, w, 2))
-            planes[row_parity, col_parity, :, :, t0:t0 + n_rows, u0:u0 + n_cols] = \
-                x_t[:, :, first_row::2, first_col::2]
+    def fill(p0, p1):
+        for row_parity in range(p0, p1):
+            # Padded row R = 2t + parity holds input row R - padding.
+            t0 = (padding - row_parity + 1) // 2
+            first_row = 2 * t0 + row_parity - padding
+            n_rows = len(range(first_row, h, 2))
+            for col_parity in range(2):
+                u0 = (padding - col_parity + 1) // 2
+                first_col = 2 * u0 + col_parity - padding
+                n_cols = len(range(first_col, w, 2))
+                planes[row_parity, col_parity, :, :, t0:t0 + n_rows, u0:u0 + n_cols] = \
+                    x_t[:, :, first_row::2, first_col::2]
 
-    run_jobs([lambda: fill(0), lambda: fill(1)], x.size // 2)
+    run_split(fill, 2, x.size // 2)
     return flat, size
 
 
@@ -140,7 +126,7 @@ def input_transform(x, padding):
         taps = [planes[p0:p1, j % 2, j // 2:j // 2 + size] for j in range(4)]
         _apply_bt(*taps, out=across[:, p0:p1, :size])
 
-    run_jobs(_halves(across_the_columns, 2), 4 * size)
+    run_split(across_the_columns, 2, 4 * size)
     # Step 2, down the rows: tap row i of tile row t is row t + i//2 of row parity i%2, a shift
     # by (i//2) * cols, for all four column coordinates b at once.
     v = xp.empty((4, 4, size), dtype=x.dtype)
@@ -149,7 +135,7 @@ def input_transform(x, padding):
         taps = [across[b0:b1, i % 2, (i // 2) * cols:(i // 2) * cols + size] for i in range(4)]
         _apply_bt(*taps, out=v[:, b0:b1])
 
-    run_jobs(_halves(down_the_rows, 4), 8 * size)
+    run_split(down_the_rows, 4, 8 * size)
     return v.reshape(16, c, size // c)
 
 
@@ -164,30 +150,34 @@ def weight_transform(w):
 
 
 def output_transform(m, n, ho, wo, th, tw):
-    """Y = A^T M A for every tile, assembled into the (N, O, ho, wo) output (junk tiles dropped)."""
+    """Y = A^T M A for every tile, assembled into the (N, O, ho, wo) output (junk tiles dropped).
+    Both steps run in place in M (the product's fresh result): A^T's first row, m0 + m1 + m2, can
+    overwrite m0 and its second, m1 - m2 - m3, m1, in that order."""
     xp = get_array_module(m)
     o = m.shape[1]
     m = m.reshape(4, 4, -1)
+
+    def a_transpose(part):                 # part[0], part[1] <- A^T part along the first axis
+        part[0] += part[1]
+        part[0] += part[2]
+        part[1] -= part[2]
+        part[1] -= part[3]
+
     # Step 1, down: two output rows r from the four coordinates a, for all b at once.
-    rows = xp.empty((2, 4, m.shape[2]), dtype=m.dtype)
-
-    def down(b0, b1):
-        _apply_at(*m[:, b0:b1], out=rows[:, b0:b1])
-
-    run_jobs(_halves(down, 4), m[0].size)
+    run_split(lambda b0, b1: a_transpose(m[:, b0:b1]), 4, m[0].size)
     # Step 2, across: two output columns s from the four coordinates b, for both rows at once.
-    y = xp.empty((2, 2, m.shape[2]), dtype=m.dtype)
-    _apply_at(*rows.transpose(1, 0, 2), out=y.transpose(1, 0, 2))
-    tiles = y.reshape(2, 2, o, n, th + 1, tw + 1)
+    a_transpose(m[:2].transpose(1, 0, 2))
+    tiles = m[:2, :2].reshape(2, 2, o, n, th + 1, tw + 1)
     out = xp.empty((n, o, ho, wo), dtype=m.dtype)
     out_t = out.transpose(1, 0, 2, 3)
 
-    def output_row(r):                     # pixel (2t + r, 2u + s) of the output is y[r, s] at (t, u)
-        for s in range(2):
-            target = out_t[:, :, r::2, s::2]
-            target[...] = tiles[r, s, :, :, :target.shape[2], :target.shape[3]]
+    def output_rows(r0, r1):               # pixel (2t + r, 2u + s) of the output is y[r, s] at (t, u)
+        for r in range(r0, r1):
+            for s in range(2):
+                target = out_t[:, :, r::2, s::2]
+                target[...] = tiles[r, s, :, :, :target.shape[2], :target.shape[3]]
 
-    run_jobs([lambda: output_row(0), lambda: output_row(1)], out.size // 2)
+    run_split(output_rows, 2, out.size // 2)
     return out
 
 
@@ -201,12 +191,13 @@ def output_gradient_transform(gy, th, tw):
     planes = q.reshape(2, 2, o, n, th + 1, tw + 1)
     gy_t = gy.transpose(1, 0, 2, 3)
 
-    def fill(r):
-        for s in range(2):
-            part = gy_t[:, :, r::2, s::2]
-            planes[r, s, :, :, :part.shape[2], :part.shape[3]] = part
+    def fill(r0, r1):
+        for r in range(r0, r1):
+            for s in range(2):
+                part = gy_t[:, :, r::2, s::2]
+                planes[r, s, :, :, :part.shape[2], :part.shape[3]] = part
 
-    run_jobs([lambda: fill(0), lambda: fill(1)], gy.size // 2)
+    run_split(fill, 2, gy.size // 2)
     # Step 1, down: the four coordinates a from the two rows r, for both columns s at once.
     down = xp.empty((4, 2, size), dtype=gy.dtype)
     _apply_a(q[0], q[1], out=down)
@@ -216,7 +207,7 @@ def output_gradient_transform(gy, th, tw):
     def across(a0, a1):
         _apply_a(down[a0:a1, 0], down[a0:a1, 1], out=z[a0:a1].transpose(1, 0, 2))
 
-    run_jobs(_halves(across, 4), 4 * size)
+    run_split(across, 4, 4 * size)
     return z.reshape(16, o, size // o)
 
 
