@@ -46,23 +46,28 @@ CASES = [((2, 3, 8, 8), 4, 3, 1), ((2, 3, 5, 5), 4, 3, 1), ((2, 4, 6, 3), 2, 3, 
          ((3, 4, 5, 6), 2, 1, 0)]
 
 
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("shape, out_ch, k, pad", CASES)
-def test_conv_path_matches_definition(xp, path, shape, out_ch, k, pad):
-    r = np.random.default_rng(0)
+def check_path_against_definition(xp, path, shape, out_ch, k, pad, stride, seed):
+    """The three Functions, computed with `path`, against the loops above."""
+    r = np.random.default_rng(seed)
     x = r.standard_normal(shape)
     w = r.standard_normal((out_ch, shape[1], k, k))
-    expected = direct_conv(x, w, pad)
+    expected = direct_conv(x, w, pad, stride)
     gy = r.standard_normal(expected.shape)
-    gx_expected, gw_expected = direct_grads(x, w, gy, pad)
+    gx_expected, gw_expected = direct_grads(x, w, gy, pad, stride)
     xd, wd, gyd = xp.asarray(x), xp.asarray(w), xp.asarray(gy)
     with C.forced_path(path):
-        y = C.Conv2d(1, pad, 1).forward(xd, wd)
-        gx = C.Conv2dGradInput(shape, stride=1, padding=pad, groups=1).forward(gyd, wd)
-        gw = C.Conv2dGradWeight(w.shape, stride=1, padding=pad, groups=1).forward(xd, gyd)
+        y = C.Conv2d(stride, pad, 1).forward(xd, wd)
+        gx = C.Conv2dGradInput(shape, stride=stride, padding=pad, groups=1).forward(gyd, wd)
+        gw = C.Conv2dGradWeight(w.shape, stride=stride, padding=pad, groups=1).forward(xd, gyd)
     np.testing.assert_allclose(host(y), expected, atol=1e-12)
     np.testing.assert_allclose(host(gx), gx_expected, atol=1e-12)
     np.testing.assert_allclose(host(gw), gw_expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("shape, out_ch, k, pad", CASES)
+def test_conv_path_matches_definition(xp, path, shape, out_ch, k, pad):
+    check_path_against_definition(xp, path, shape, out_ch, k, pad, stride=1, seed=0)
 
 
 STRIDE2_CASES = [((2, 3, 8, 8), 4, 1), ((2, 3, 6, 4), 2, 1), ((1, 2, 4, 6), 3, 0), ((2, 2, 5, 5), 2, 1),
@@ -74,20 +79,7 @@ STRIDE2_CASES = [((2, 3, 8, 8), 4, 1), ((2, 3, 6, 4), 2, 1), ((1, 2, 4, 6), 3, 0
 def test_stride2_4x4_convolution_matches_definition(xp, path, shape, out_ch, pad):
     """The resampling convolutions (conv + pool, upsample + conv) are stride-2 with 4x4 kernels;
     odd padded sizes take the im2col path even when stride2 is asked for."""
-    r = np.random.default_rng(5)
-    x = r.standard_normal(shape)
-    w = r.standard_normal((out_ch, shape[1], 4, 4))
-    expected = direct_conv(x, w, pad, stride=2)
-    gy = r.standard_normal(expected.shape)
-    gx_expected, gw_expected = direct_grads(x, w, gy, pad, stride=2)
-    xd, wd, gyd = xp.asarray(x), xp.asarray(w), xp.asarray(gy)
-    with C.forced_path(path):
-        y = C.Conv2d(2, pad, 1).forward(xd, wd)
-        gx = C.Conv2dGradInput(shape, stride=2, padding=pad, groups=1).forward(gyd, wd)
-        gw = C.Conv2dGradWeight(w.shape, stride=2, padding=pad, groups=1).forward(xd, gyd)
-    np.testing.assert_allclose(host(y), expected, atol=1e-12)
-    np.testing.assert_allclose(host(gx), gx_expected, atol=1e-12)
-    np.testing.assert_allclose(host(gw), gw_expected, atol=1e-12)
+    check_path_against_definition(xp, path, shape, out_ch, 4, pad, stride=2, seed=5)
 
 
 def test_winograd_float32_is_accurate():

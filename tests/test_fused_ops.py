@@ -146,22 +146,24 @@ def test_a_large_input_transform_is_not_kept(monkeypatch):
     assert y.creator.input_transform is None
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 8, 6), (1, 2, 2, 2), (3, 4, 4, 10)])
-def test_conv2d_downsample_is_conv_then_average_pooling(xp, shape):
+RESAMPLING = {
+    "down": (lambda x, w: sg.conv2d_downsample(x, w, scale=0.7),
+             lambda x, w: sg.avg_pool2d(sg.conv2d(x, w * 0.7, padding=1))),
+    "up": (lambda x, w: sg.upsample_conv2d(x, w, scale=1.3),
+           lambda x, w: sg.conv2d(sg.upsample_nearest(x), w * 1.3, padding=1)),
+}
+
+
+@pytest.mark.parametrize("kind, shape", [("down", (2, 3, 8, 6)), ("down", (1, 2, 2, 2)), ("down", (3, 4, 4, 10)),
+                                         ("up", (2, 3, 4, 3)), ("up", (1, 2, 1, 1)), ("up", (3, 4, 8, 8))])
+def test_resampling_convs_equal_the_compositions_they_replace(xp, kind, shape):
+    """conv2d_downsample is conv then 2x2 average pooling; upsample_conv2d is nearest 2x upsampling
+    then conv."""
     r = np.random.default_rng(8)
     x = Tensor(xp.asarray(r.standard_normal(shape)))
     w = Tensor(xp.asarray(r.standard_normal((5, shape[1], 3, 3))))
-    np.testing.assert_allclose(host(sg.conv2d_downsample(x, w, scale=0.7)),
-                               host(sg.avg_pool2d(sg.conv2d(x, w * 0.7, padding=1))), rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("shape", [(2, 3, 4, 3), (1, 2, 1, 1), (3, 4, 8, 8)])
-def test_upsample_conv2d_is_upsampling_then_conv(xp, shape):
-    r = np.random.default_rng(9)
-    x = Tensor(xp.asarray(r.standard_normal(shape)))
-    w = Tensor(xp.asarray(r.standard_normal((5, shape[1], 3, 3))))
-    np.testing.assert_allclose(host(sg.upsample_conv2d(x, w, scale=1.3)),
-                               host(sg.conv2d(sg.upsample_nearest(x), w * 1.3, padding=1)), rtol=1e-12, atol=1e-12)
+    fused, composed = RESAMPLING[kind]
+    np.testing.assert_allclose(host(fused(x, w)), host(composed(x, w)), rtol=1e-12, atol=1e-12)
 
 
 def test_resampling_convs_reject_what_they_cannot_compute():

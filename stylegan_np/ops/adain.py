@@ -44,6 +44,8 @@ class AdaptiveInstanceNorm(Function):
         centred = x - sum_axes(x, (2, 3), keepdims=True) * per_pixel
         variance = sum_axes(centred * centred, (2, 3), keepdims=True) * per_pixel
         self.r = 1.0 / self.xp_of(x).sqrt(variance + t(self.eps))
+        # x_hat = centred * r is kept for backward; y = x_hat * scale + shift.  (Folding r into scale
+        # would save a pass but change the rounding of the composition this op reproduces.)
         self.x_hat = centred
         self.x_hat *= self.r
         y = self.x_hat * scale

@@ -73,6 +73,7 @@ class Linear(Function):
 def linear(x, weight, bias=None, weight_scale=1.0, bias_scale=1.0):
     """x @ (weight_scale * weight)^T + bias_scale * bias, one graph node (see Linear)."""
     if x.ndim < 2 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: needs an input (..., {weight.shape[1]}) for the weight {weight.shape}, got {x.shape}")
+        raise ValueError(f"linear: needs an input (..., {weight.shape[1]}) for the weight {weight.shape}, "
+                         f"got {x.shape}")
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return Linear(weight_scale, bias_scale)(*inputs)
