@@ -209,10 +209,10 @@ def _flat_conv_grad_weight(x, gy, w_shape, padding):
     return xp.ascontiguousarray(gw.reshape(kh, kw, c, o).transpose(3, 2, 0, 1))
 
 
-# A convolution's input transform V (winograd.py) is kept from the forward pass for the weight
-# gradient when it is at most this big: it saves the gradient one of its two transforms, which at the
-# main job's sizes is ~10% of a weight gradient.  Bigger ones (bench32's) would cost too much memory
-# between forward and backward.
+# A convolution's input transform (Winograd's V, or the stride-2 path's parity planes) is kept from
+# the forward pass for the weight gradient when it is at most this big: it saves the gradient one of
+# its two transforms, ~15% of a weight gradient at the main job's sizes.  Bigger ones (bench32's)
+# would cost too much memory between forward and backward.
 KEEP_TRANSFORM_BYTES = 4 << 20
 
 
