@@ -87,7 +87,7 @@ WRONG_ANSWERS = [
     W("ch01_backward_pass", "the graph never released", AUTOGRAD,
       (("            if release:\n                f.release()\n", ""),), "released its inputs"),
     W("ch01_backward_pass", "Functions that lead to no input still run backward", AUTOGRAD,
-      (("            if not any(wanted):\n                continue\n", ""),), "walked into a part of the graph"),
+      (("            if True not in wanted:\n                continue\n", ""),), "walked into a part of the graph"),
     W("ch01_backward_pass", "every tensor returned, not only the leaves", AUTOGRAD,
       (("            if (tensor.creator is None) if targets is None else (id(tensor) in target_ids):",
         "            if targets is None or id(tensor) in target_ids:"),), "the leaves only"),
@@ -266,7 +266,7 @@ WRONG_ANSWERS = [
         "        scale = reshape(style[:, c:], (-1, c, 1, 1))\n        shift = reshape(style[:, :c], (-1, c, 1, 1))"),),
       "the first C numbers scale"),
     W("ch07_adain", "NVlabs's +1 added to a scale whose bias already starts at 1", LAYERS,
-      (("        return instance_norm(x) * scale + shift", "        return instance_norm(x) * (scale + 1) + shift"),),
+      (("        return adaptive_instance_norm(x, scale, shift)", "        return adaptive_instance_norm(x, scale + 1, shift)"),),
       "is a +1 added to the scale"),
     W("ch07_adain", "instance norm over the channels too", NORM,
       (("    centred = x - mean(x, axis=(2, 3), keepdims=True)\n"
@@ -275,11 +275,12 @@ WRONG_ANSWERS = [
         "    return centred * rsqrt(mean(centred * centred, axis=(1, 2, 3), keepdims=True) + eps)"),),
       "over H and W of each sample and channel"),
     W("ch07_styled_layer", "the bias added after the activation", STYLEGAN,
-      (('        x = nn.activate(x + reshape(self.bias, (1, -1, 1, 1)), "lrelu")',
+      (('        x = bias_act(x, self.bias, slope=0.2, gain=nn.LRELU_GAIN)',
         '        x = nn.activate(x, "lrelu") + reshape(self.bias, (1, -1, 1, 1))'),), "is the bias added after the activation"),
     W("ch07_styled_layer", "AdaIN before the noise", STYLEGAN,
       (("        if self.noise is not None and noise is not False:\n            x = self.noise(x, noise, rng)\n"
-        '        x = nn.activate(x + reshape(self.bias, (1, -1, 1, 1)), "lrelu")\n        return self.adain(x, w)',
+        "        # + bias, then leaky ReLU times sqrt(2), as one graph node (= nn.activate(x + bias, \"lrelu\"))\n"
+        '        x = bias_act(x, self.bias, slope=0.2, gain=nn.LRELU_GAIN)\n        return self.adain(x, w)',
         "        x = self.adain(x, w)\n        if self.noise is not None and noise is not False:\n"
         "            x = self.noise(x, noise, rng)\n"
         '        return nn.activate(x + reshape(self.bias, (1, -1, 1, 1)), "lrelu")'),), "not even AdaIN"),

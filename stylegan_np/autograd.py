@@ -198,17 +198,23 @@ class Function:
     needs_input_grad: tuple
 
     def __call__(self, *inputs):
-        like = next((x for x in inputs if isinstance(x, Tensor)), None)
-        inputs = tuple(as_tensor(x, like) for x in inputs)
+        # This runs ~1,400 times per training step of the README's main job, most of them on small
+        # arrays, so it avoids work it can skip: no conversion when every input is a Tensor already,
+        # and no graph bookkeeping (nor weak reference) unless a gradient will be recorded.
+        if not all(isinstance(x, Tensor) for x in inputs):
+            like = next((x for x in inputs if isinstance(x, Tensor)), None)
+            inputs = tuple(as_tensor(x, like) for x in inputs)
         if backend._cupy is not None:
             inputs = _on_one_backend(inputs)
-        output = Tensor(self.forward(*(x.data for x in inputs)))
-        if _grad_enabled and any(x.requires_grad for x in inputs):
-            self.inputs = inputs
-            self.needs_input_grad = tuple(x.requires_grad for x in inputs)
-            self._output = weakref.ref(output)  # weak: the output owns its creator, not the reverse
-            output.creator = self
-            output.requires_grad = True
+        output = _wrap(self.forward(*[x.data for x in inputs]))
+        if _grad_enabled:
+            needs_input_grad = tuple([x.requires_grad for x in inputs])
+            if True in needs_input_grad:
+                self.inputs = inputs
+                self.needs_input_grad = needs_input_grad
+                self._output = weakref.ref(output)  # weak: the output owns its creator, not the reverse
+                output.creator = self
+                output.requires_grad = True
         return output
 
     @property
@@ -229,6 +235,17 @@ class Function:
 
     def backward(self, grad_output):
         raise NotImplementedError
+
+
+def _wrap(value) -> Tensor:
+    """A forward's result as a Tensor.  An ndarray of either backend is taken as it is, without
+    `_as_array`'s checks (a forward returns arrays on its inputs' backend); anything else (a NumPy
+    scalar from a full reduction) goes through Tensor() as usual."""
+    if type(value) is not np.ndarray and (backend._cupy is None or type(value) is not backend._cupy.ndarray):
+        return Tensor(value)
+    tensor = Tensor.__new__(Tensor)
+    tensor.data, tensor.requires_grad, tensor.grad, tensor.creator, tensor.name = value, False, None, None, None
+    return tensor
 
 
 def as_tensor(x, like: Tensor | None = None) -> Tensor:
@@ -330,8 +347,11 @@ def _run_backward(roots, root_grads, create_graph=False, targets=None, release=F
             f = tensor.creator
             if f is None:
                 continue
-            wanted = tuple(x.requires_grad and (needed is None or id(x) in needed) for x in f.inputs)
-            if not any(wanted):
+            if needed is None:
+                wanted = tuple([x.requires_grad for x in f.inputs])
+            else:
+                wanted = tuple([x.requires_grad and id(x) in needed for x in f.inputs])
+            if True not in wanted:
                 continue
             f.needs_input_grad = wanted
             input_grads = f.backward(g)

@@ -10,22 +10,23 @@ import pytest
 from stylegan_np.ops import conv as C
 from stylegan_np.testing import host
 
-PATHS = ["winograd", "pointwise", "flat", "im2col"]
+PATHS = ["winograd", "pointwise", "flat", "stride2", "im2col"]
 
 
-def direct_conv(x, w, pad):
-    """y[n,o,h,v] = sum_{c,i,j} xpad[n,c,h+i,v+j] w[o,c,i,j]."""
+def direct_conv(x, w, pad, stride=1):
+    """y[n,o,h,v] = sum_{c,i,j} xpad[n,c,stride h+i,stride v+j] w[o,c,i,j]."""
     kh, kw = w.shape[2:]
     xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    ho, wo = xpad.shape[2] - kh + 1, xpad.shape[3] - kw + 1
+    ho, wo = (xpad.shape[2] - kh) // stride + 1, (xpad.shape[3] - kw) // stride + 1
     y = np.zeros((x.shape[0], w.shape[0], ho, wo))
     for i in range(kh):
         for j in range(kw):
-            y += np.einsum("nchv,oc->nohv", xpad[:, :, i:i + ho, j:j + wo], w[:, :, i, j])
+            taps = xpad[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride]
+            y += np.einsum("nchv,oc->nohv", taps, w[:, :, i, j])
     return y
 
 
-def direct_grads(x, w, gy, pad):
+def direct_grads(x, w, gy, pad, stride=1):
     """dL/dx and dL/dw of L = sum(gy * conv(x, w)), by the same loop run backwards."""
     kh, kw = w.shape[2:]
     xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
@@ -33,8 +34,9 @@ def direct_grads(x, w, gy, pad):
     gxpad, gw = np.zeros_like(xpad), np.zeros_like(w)
     for i in range(kh):
         for j in range(kw):
-            gxpad[:, :, i:i + ho, j:j + wo] += np.einsum("nohv,oc->nchv", gy, w[:, :, i, j])
-            gw[:, :, i, j] = np.einsum("nohv,nchv->oc", gy, xpad[:, :, i:i + ho, j:j + wo])
+            rows, cols = slice(i, i + stride * ho, stride), slice(j, j + stride * wo, stride)
+            gxpad[:, :, rows, cols] += np.einsum("nohv,oc->nchv", gy, w[:, :, i, j])
+            gw[:, :, i, j] = np.einsum("nohv,nchv->oc", gy, xpad[:, :, rows, cols])
     h, v = x.shape[2:]
     return gxpad[:, :, pad:pad + h, pad:pad + v], gw
 
@@ -44,23 +46,40 @@ CASES = [((2, 3, 8, 8), 4, 3, 1), ((2, 3, 5, 5), 4, 3, 1), ((2, 4, 6, 3), 2, 3, 
          ((3, 4, 5, 6), 2, 1, 0)]
 
 
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("shape, out_ch, k, pad", CASES)
-def test_conv_path_matches_definition(xp, path, shape, out_ch, k, pad):
-    r = np.random.default_rng(0)
+def check_path_against_definition(xp, path, shape, out_ch, k, pad, stride, seed):
+    """The three Functions, computed with `path`, against the loops above."""
+    r = np.random.default_rng(seed)
     x = r.standard_normal(shape)
     w = r.standard_normal((out_ch, shape[1], k, k))
-    expected = direct_conv(x, w, pad)
+    expected = direct_conv(x, w, pad, stride)
     gy = r.standard_normal(expected.shape)
-    gx_expected, gw_expected = direct_grads(x, w, gy, pad)
+    gx_expected, gw_expected = direct_grads(x, w, gy, pad, stride)
     xd, wd, gyd = xp.asarray(x), xp.asarray(w), xp.asarray(gy)
     with C.forced_path(path):
-        y = C.Conv2d(1, pad, 1).forward(xd, wd)
-        gx = C.Conv2dGradInput(shape, stride=1, padding=pad, groups=1).forward(gyd, wd)
-        gw = C.Conv2dGradWeight(w.shape, stride=1, padding=pad, groups=1).forward(xd, gyd)
+        y = C.Conv2d(stride, pad, 1).forward(xd, wd)
+        gx = C.Conv2dGradInput(shape, stride=stride, padding=pad, groups=1).forward(gyd, wd)
+        gw = C.Conv2dGradWeight(w.shape, stride=stride, padding=pad, groups=1).forward(xd, gyd)
     np.testing.assert_allclose(host(y), expected, atol=1e-12)
     np.testing.assert_allclose(host(gx), gx_expected, atol=1e-12)
     np.testing.assert_allclose(host(gw), gw_expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("shape, out_ch, k, pad", CASES)
+def test_conv_path_matches_definition(xp, path, shape, out_ch, k, pad):
+    check_path_against_definition(xp, path, shape, out_ch, k, pad, stride=1, seed=0)
+
+
+STRIDE2_CASES = [((2, 3, 8, 8), 4, 1), ((2, 3, 6, 4), 2, 1), ((1, 2, 4, 6), 3, 0), ((2, 2, 5, 5), 2, 1),
+                 ((1, 3, 2, 2), 2, 1), ((2, 2, 6, 6), 3, 2), ((1, 2, 7, 7), 2, 1)]
+
+
+@pytest.mark.parametrize("path", ["stride2", "im2col"])
+@pytest.mark.parametrize("shape, out_ch, pad", STRIDE2_CASES)
+def test_stride2_4x4_convolution_matches_definition(xp, path, shape, out_ch, pad):
+    """The resampling convolutions (conv + pool, upsample + conv) are stride-2 with 4x4 kernels;
+    odd padded sizes take the im2col path even when stride2 is asked for."""
+    check_path_against_definition(xp, path, shape, out_ch, 4, pad, stride=2, seed=5)
 
 
 def test_winograd_float32_is_accurate():
@@ -77,9 +96,11 @@ def test_winograd_float32_is_accurate():
 
 def test_numpy_default_is_winograd_for_3x3():
     x = np.zeros((1, 2, 8, 8))
-    assert C._choose_path(x, (3, 2, 3, 3), stride=1, padding=1, groups=1) == "winograd"
-    assert C._choose_path(x, (3, 2, 1, 1), stride=1, padding=0, groups=1) == "pointwise"
-    assert C._choose_path(x, (3, 2, 3, 3), stride=2, padding=1, groups=1) == "im2col"
+    assert C._choose_path(x, x.shape, (3, 2, 3, 3), stride=1, padding=1, groups=1) == "winograd"
+    assert C._choose_path(x, x.shape, (3, 2, 1, 1), stride=1, padding=0, groups=1) == "pointwise"
+    assert C._choose_path(x, x.shape, (3, 2, 3, 3), stride=2, padding=1, groups=1) == "im2col"
+    assert C._choose_path(x, x.shape, (3, 2, 4, 4), stride=2, padding=1, groups=1) == "stride2"
+    assert C._choose_path(x, (1, 2, 7, 7), (3, 2, 4, 4), stride=2, padding=1, groups=1) == "im2col"
 
 
 def test_winograd_threaded_equals_single_threaded(monkeypatch):

@@ -105,6 +105,18 @@ CASES = [
     ("conv2d_stride2", lambda x, w: sg.conv2d(x, w, stride=2, padding=1), [normal(*IMG), normal(4, 3, 3, 3)], True),
     ("conv2d_groups", lambda x, w: sg.conv2d(x, w, padding=1, groups=3), [normal(*IMG), normal(6, 1, 3, 3)], True),
     ("conv2d_1x1_bias", lambda x, w, b: sg.conv2d(x, w, b), [normal(*IMG), normal(2, 3, 1, 1), normal(2)], True),
+    ("conv2d_scaled", lambda x, w: sg.conv2d(x, w, padding=1, scale=0.3), [normal(*IMG), normal(4, 3, 3, 3)], True),
+    ("conv2d_1x1_scaled", lambda x, w: sg.conv2d(x, w, scale=2.5), [normal(*IMG), normal(2, 3, 1, 1)], True),
+    # fused ops (tests/test_fused_ops.py compares them with the compositions they replace)
+    ("bias_act_lrelu", lambda x, b: sg.bias_act(x, b, 0.5, 0.2, 1.4),    # small b: x + b/2 stays off the kink
+     [away_from_kinks(*IMG), lambda r: 0.1 * r.standard_normal(3)], True),
+    ("bias_act_linear", lambda x, b: sg.bias_act(x, b, 0.01), [normal(4, 5), normal(5)], True),
+    ("conv2d_downsample", lambda x, w: sg.conv2d_downsample(x, w, scale=0.6), [normal(*IMG), normal(4, 3, 3, 3)], True),
+    ("upsample_conv2d", lambda x, w: sg.upsample_conv2d(x, w, scale=0.6), [normal(2, 3, 3, 3), normal(4, 3, 3, 3)], True),
+    ("linear", lambda x, w, b: sg.linear(x, w, b, 0.3, 0.7), [normal(4, 5), normal(3, 5), normal(3)], True),
+    ("linear_no_bias", lambda x, w: sg.linear(x, w, None, 1.5), [normal(2, 4, 5), normal(3, 5)], True),
+    ("adaptive_instance_norm", sg.adaptive_instance_norm,
+     [normal(2, 3, 4, 4), normal(2, 3, 1, 1), normal(2, 3, 1, 1)], True),
     ("conv_transpose2d_stride2", lambda x, w: sg.conv_transpose2d(x, w, stride=2, padding=1),
      [normal(2, 3, 3, 3), normal(3, 2, 4, 4)], True),
     ("conv_transpose2d_groups", lambda x, w: sg.conv_transpose2d(x, w, stride=2, groups=2, output_padding=1),

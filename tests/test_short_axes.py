@@ -52,3 +52,21 @@ def test_contiguous_copies_any_view(xp, make_view):
 def test_contiguous_returns_a_contiguous_array_itself():
     y = np.zeros((64, 128))
     assert contiguous(y) is y
+
+
+@pytest.mark.parametrize("shape, axes", [
+    ((16, 8, 16, 16), (2, 3)),            # instance norm's means: a trailing block
+    ((16, 8, 16, 16), (0, 2, 3)),         # a bias gradient: leading and trailing blocks
+    ((32, 64), (0,)),                     # a leading block alone
+    ((1, 8, 32, 32), (0, 2, 3)),          # a 1-long axis counts as summed
+    ((16, 8, 1, 512), (0, 2, 3)),
+    ((8, 64, 16), (1,)),                  # an axis in the middle: NumPy's own sum
+    ((4, 16, 8, 16), (0, 2))])            # summed axes with a kept one between them
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sums_over_leading_and_trailing_blocks_equal_numpy(shape, axes, dtype):
+    x = np.random.default_rng(5).standard_normal(shape).astype(dtype)
+    for keepdims in (False, True):
+        got = sum_axes(x, axes, keepdims)
+        expected = x.astype(np.float64).sum(axis=axes, keepdims=keepdims)
+        assert got.shape == expected.shape and got.dtype == dtype
+        np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-4)

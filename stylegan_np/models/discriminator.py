@@ -19,15 +19,15 @@ class DownBlock(nn.Module):
     def __init__(self, in_ch, out_ch, use_blur):
         super().__init__()
         self.conv0 = nn.Conv2d(in_ch, in_ch, 3, activation="lrelu")
-        self.conv1 = nn.Conv2d(in_ch, out_ch, 3)
+        # conv1 is conv3x3 then 2x2 average pooling, computed as one stride-2 convolution (NVlabs'
+        # conv2d_downscale2d); the bias and the activation come after the pool, as in NVlabs.
+        self.conv1 = nn.Conv2d(in_ch, out_ch, 3, activation="lrelu", resample="down")
         self.use_blur = use_blur
 
     def forward(self, x):
         x = self.conv0(x)
         x = blur(x) if self.use_blur else x
-        # NVlabs pools before adding the bias; pooling commutes with a per-channel constant, so
-        # pool(conv(x) + b) is the same number.  The activation comes after the pool.
-        return nn.activate(avg_pool2d(self.conv1(x)), "lrelu")
+        return self.conv1(x)
 
 
 class ProgressiveDiscriminator(nn.Module):
@@ -45,8 +45,8 @@ class ProgressiveDiscriminator(nn.Module):
         c4 = self.channels[4]
         self.mbstd = nn.MinibatchStddev(mbstd_group_size) if mbstd_group_size > 1 else None
         self.conv4 = nn.Conv2d(c4 + (1 if self.mbstd else 0), c4, 3, activation="lrelu")
-        self.dense4 = nn.Linear(c4 * 16, c4, activation="lrelu")
-        self.out = nn.Linear(c4, 1)
+        self.dense4 = nn.FusedLinear(c4 * 16, c4, activation="lrelu")    # nn.Linear as one node
+        self.out = nn.FusedLinear(c4, 1)
 
     def _index(self, res):
         return self.res_list.index(res)

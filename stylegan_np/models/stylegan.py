@@ -17,7 +17,7 @@ import math
 
 from .. import nn
 from ..autograd import no_grad
-from ..ops import (blur, broadcast_to, lerp, ones, pixel_norm, reshape, upsample_nearest, zeros)
+from ..ops import (bias_act, blur, broadcast_to, lerp, ones, pixel_norm, reshape, upsample_nearest, zeros)
 from .widths import channels_at, check_resolution, resolutions
 
 
@@ -28,7 +28,8 @@ class MappingNetwork(nn.Module):
     def __init__(self, z_dim=256, w_dim=256, layers=8, lr_mul=0.01):
         super().__init__()
         dims = [z_dim] + [w_dim] * layers
-        self.net = nn.Sequential(*[nn.Linear(a, b, lr_mul=lr_mul, activation="lrelu") for a, b in zip(dims, dims[1:])])
+        self.net = nn.Sequential(*[nn.FusedLinear(a, b, lr_mul=lr_mul, activation="lrelu")
+                                   for a, b in zip(dims, dims[1:])])
 
     def forward(self, z):
         ### BEGIN SOLUTION ch07_mapping: f(z) as in the paper's section 2 and NVlabs's G_mapping
@@ -42,6 +43,8 @@ class StyledLayer(nn.Module):
     def __init__(self, in_ch, out_ch, w_dim, upsample=False, conv=True, use_noise=True, use_blur=True):
         super().__init__()
         self.upsample, self.use_blur = upsample, use_blur and upsample
+        # The upsampling stays a separate step here, in the order the chapter-7 task writes it; D's
+        # downsampling convolutions are fused (nn.Conv2d(resample="down"), docs/performance.md).
         self.conv = nn.Conv2d(in_ch, out_ch, 3, bias=False) if conv else None
         self.noise = nn.NoiseInjection(out_ch) if use_noise else None
         self.bias = nn.Parameter(zeros(out_ch).data)
@@ -57,7 +60,8 @@ class StyledLayer(nn.Module):
             x = blur(x)
         if self.noise is not None and noise is not False:
             x = self.noise(x, noise, rng)
-        x = nn.activate(x + reshape(self.bias, (1, -1, 1, 1)), "lrelu")
+        # + bias, then leaky ReLU times sqrt(2), as one graph node (= nn.activate(x + bias, "lrelu"))
+        x = bias_act(x, self.bias, slope=0.2, gain=nn.LRELU_GAIN)
         return self.adain(x, w)
         ### END SOLUTION
 

@@ -14,8 +14,9 @@ import math
 
 from .. import backend
 from ..autograd import get_default_dtype
-from ..ops import (blur, concat, conv2d, conv_transpose2d, instance_norm, leaky_relu, mean, pad,
-                   randn, relu, reshape, sqrt, tanh, tile)
+from ..ops import (adaptive_instance_norm, bias_act, blur, concat, conv2d, conv2d_downsample, conv_transpose2d,
+                   instance_norm, leaky_relu, linear, mean, pad, randn, relu, reshape, sqrt, tanh, tile,
+                   upsample_conv2d)
 from .module import Module, Parameter
 
 LRELU_GAIN = math.sqrt(2.0)  # keeps the activations' second moment through a leaky ReLU (He et al.)
@@ -92,17 +93,41 @@ class DenseToMaps(Module):
         return activate(maps + reshape(self.bias, (1, -1, 1, 1)), self.activation)
 
 
+class FusedLinear(Linear):
+    """nn.Linear computed by one graph node (ops.linalg.linear), and one bias_act node when the
+    activation is a leaky ReLU, instead of about six forward and ten backward: the same parameters
+    and the same numbers.  nn.Linear is the layer as the course builds it, from primitive ops; the
+    StyleGAN paths that run it dozens of times per step (mapping network, style affines, D's dense
+    layers) use this one.  tests/test_fused_ops.py checks that the two agree."""
+
+    def forward(self, x):
+        if self.activation == "lrelu" and self.bias is not None:
+            return bias_act(linear(x, self.weight, None, self.w_scale), self.bias, self.lr_mul, 0.2, LRELU_GAIN)
+        return activate(linear(x, self.weight, self.bias, self.w_scale, self.lr_mul), self.activation)
+
+
 class Conv2d(Module):
     """Equalized-LR 2-D convolution, 'same' padding by default; weight (out, in/groups, k, k).
 
     'Same' pads k // 2 on every side for an odd kernel.  An even kernel needs k - 1 in all, which
     does not split evenly: as TensorFlow's padding='SAME' (NVlabs's conv2d) and PyTorch's
     padding='same', (k - 1) // 2 go before and k // 2 after, so the output keeps the input's size
-    at stride 1 (and is ceil(H / stride) at larger strides)."""
+    at stride 1 (and is ceil(H / stride) at larger strides).
+
+    resample="down" is this 3x3 convolution followed by 2x2 average pooling, resample="up" 2x nearest
+    upsampling followed by it: the same numbers (up to float rounding) and the same 3x3 parameter,
+    computed as one stride-2 convolution with a 4x4 kernel (ops/resample_conv.py, NVlabs'
+    fused_scale), 2.25x fewer multiplications.  A bias is added after the pooling, which is the same
+    as before it (pooling commutes with a per-channel constant), as NVlabs does."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=None, groups=1,
-                 bias=True, lr_mul=1.0, gain=1.0, activation=None, equalized=True):
+                 bias=True, lr_mul=1.0, gain=1.0, activation=None, equalized=True, resample=None):
         super().__init__()
+        if resample not in (None, "down", "up"):
+            raise ValueError(f"resample must be None, 'down' or 'up', got {resample!r}")
+        if resample is not None and (kernel_size, stride, groups, padding) != (3, 1, 1, None):
+            raise ValueError("resample needs a 3x3 kernel with the default stride, groups and padding")
+        self.resample = resample
         fan_in = in_channels // groups * kernel_size * kernel_size
         he_std = gain / math.sqrt(fan_in)
         init_std, self.w_scale = (1.0 / lr_mul, he_std * lr_mul) if equalized else (he_std / lr_mul, lr_mul)
@@ -119,10 +144,20 @@ class Conv2d(Module):
     def forward(self, x):
         if self.uneven_padding is not None:
             x = pad(x, ((0, 0), (0, 0), self.uneven_padding, self.uneven_padding))
-        y = conv2d(x, self.weight * self.w_scale, stride=self.stride, padding=self.padding, groups=self.groups)
-        if self.bias is not None:
-            y = y + reshape(self.bias * self.lr_mul, (1, -1, 1, 1))
-        return activate(y, self.activation)
+        # The scale, the bias and a leaky ReLU are taken by the conv and by one bias_act node, not as
+        # separate graph nodes (the same numbers: docs/performance.md, "fewer graph nodes").
+        if self.resample == "down":
+            y = conv2d_downsample(x, self.weight, scale=self.w_scale)
+        elif self.resample == "up":
+            y = upsample_conv2d(x, self.weight, scale=self.w_scale)
+        else:
+            y = conv2d(x, self.weight, stride=self.stride, padding=self.padding, groups=self.groups,
+                       scale=self.w_scale)
+        if self.bias is None:
+            return activate(y, self.activation)
+        if self.activation == "lrelu":
+            return bias_act(y, self.bias, self.lr_mul, slope=0.2, gain=LRELU_GAIN)
+        return activate(bias_act(y, self.bias, self.lr_mul), self.activation)
 
 
 class ConvTranspose2d(Module):
@@ -174,7 +209,7 @@ class AdaIN(Module):
     def __init__(self, w_dim, channels):
         super().__init__()
         self.channels = channels
-        self.style = Linear(w_dim, 2 * channels, gain=1.0)
+        self.style = FusedLinear(w_dim, 2 * channels, gain=1.0)
         self.style.bias.data[:channels] = 1.0
 
     def forward(self, x, w):
@@ -183,7 +218,7 @@ class AdaIN(Module):
         c = self.channels
         scale = reshape(style[:, :c], (-1, c, 1, 1))
         shift = reshape(style[:, c:], (-1, c, 1, 1))
-        return instance_norm(x) * scale + shift
+        return adaptive_instance_norm(x, scale, shift)     # = instance_norm(x) * scale + shift, one graph node
         ### END SOLUTION
 
 

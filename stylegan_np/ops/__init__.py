@@ -5,14 +5,17 @@ mean, var, stack, tile, upsampling, pooling, bilinear resize, instance and pixel
 composition of primitives, so its gradient of any order follows from theirs.
 """
 from ..autograd import Tensor
+from .adain import adaptive_instance_norm
+from .bias_act import bias_act
 from .conv import (blur, col2im, conv2d, conv_transpose2d, fir_filter2d, im2col)
 from .elementwise import (abs, add, div, exp, leaky_relu, log, maximum, minimum, mul, neg, pow,
                           relu, rsqrt, sigmoid, softplus, sqrt, sub, tanh, where)
-from .linalg import matmul
+from .linalg import linear, matmul
 from .norm import instance_norm, lerp, pixel_norm
 from .random import ones, rand, randn, randn_like, tensor, zeros
 from .reductions import max, mean, sum, var
 from .resample import avg_pool2d, resize_bilinear, upsample_nearest
+from .resample_conv import conv2d_downsample, upsample_conv2d
 from .shape import (broadcast_to, concat, expand_dims, flatten, getitem, pad, repeat, reshape,
                     stack, sum_to, swapaxes, tile, transpose)
 

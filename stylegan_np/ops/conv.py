@@ -19,7 +19,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from . import winograd
+from . import conv_stride2, winograd
 
 
 def _output_size(size, k, stride, padding):
@@ -80,8 +80,8 @@ _forced_path = None
 
 
 class forced_path:
-    """Context manager: compute every convolution with one path ("winograd", "pointwise", "flat" or
-    "im2col") where that path applies (tests use it to compare the paths)."""
+    """Context manager: compute every convolution with one path ("winograd", "pointwise", "flat",
+    "stride2" or "im2col") where that path applies (tests use it to compare the paths)."""
 
     def __init__(self, name):
         self.name = name
@@ -95,18 +95,23 @@ class forced_path:
         _forced_path = self.previous
 
 
-def _choose_path(x, w_shape, stride, padding, groups):
+def _choose_path(array, x_shape, w_shape, stride, padding, groups):
+    """The path for a convolution of an input of `x_shape` with a weight of `w_shape`; `array` (an
+    operand) tells the backend."""
     kh, kw = w_shape[2:]
     winograd_fits = (kh, kw) == (3, 3) and stride == 1 and groups == 1 and 0 <= padding <= 2
     pointwise_fits = (kh, kw) == (1, 1) and stride == 1 and padding == 0 and groups == 1
     flat_fits = _use_flat_path(stride, groups)
+    stride2_fits = conv_stride2.fits(x_shape, w_shape, stride, padding, groups)
     if _forced_path is not None:
         fits = {"winograd": winograd_fits, "pointwise": pointwise_fits, "flat": flat_fits,
-                "im2col": True}[_forced_path]
+                "stride2": stride2_fits, "im2col": True}[_forced_path]
         return _forced_path if fits else "im2col"
+    if stride2_fits:
+        return "stride2"
     if pointwise_fits:
         return "pointwise"
-    if winograd_fits and get_array_module(x) is np:
+    if winograd_fits and get_array_module(array) is np:
         return "winograd"
     return "flat" if flat_fits else "im2col"
 
@@ -200,21 +205,60 @@ def _flat_conv_grad_weight(x, gy, w_shape, padding):
     return xp.ascontiguousarray(gw.reshape(kh, kw, c, o).transpose(3, 2, 0, 1))
 
 
-class _ConvFunction(Function):
-    """Shared settings of the three convolution Functions."""
+# A convolution's input transform (Winograd's V, or the stride-2 path's parity planes) is kept from
+# the forward pass for the weight gradient when it is at most this big: it saves the gradient one of
+# its two transforms, ~15% of a weight gradient at the main job's sizes.  Bigger ones (bench32's)
+# would cost too much memory between forward and backward.
+KEEP_TRANSFORM_BYTES = 4 << 20
 
-    def __init__(self, stride=1, padding=0, groups=1):
-        self.stride, self.padding, self.groups = stride, padding, groups
+
+class _ConvFunction(Function):
+    """Shared settings of the three convolution Functions.
+
+    `scale` multiplies the weight: equalized learning rate's run-time scale c (nn.Conv2d), taken
+    here instead of as a Mul node on the weight in the graph.  conv(x, c W) is linear in c W, so
+    each of the three Functions computes with c W (or scales its result by c, for the weight
+    gradient) and passes `scale` on to the Functions of its backward, like stride and padding."""
+
+    def __init__(self, stride=1, padding=0, groups=1, scale=1.0, input_transform=None):
+        self.stride, self.padding, self.groups, self.scale = stride, padding, groups, scale
+        self.input_transform = input_transform   # (path, the forward input's transform): Conv2dGradWeight
 
     def settings(self):
-        return dict(stride=self.stride, padding=self.padding, groups=self.groups)
+        return dict(stride=self.stride, padding=self.padding, groups=self.groups, scale=self.scale)
+
+    def scaled(self, array):
+        """`array` times the scale (a weight before the product, or a weight gradient after it)."""
+        return array if self.scale == 1.0 else array * array.dtype.type(self.scale)
+
+    def release(self):
+        super().release()
+        self.input_transform = None
 
 
 class Conv2d(_ConvFunction):
+    def _keep(self, path, transform):
+        """Keep the input's transform (with the path that made it) for the weight gradient, if it is
+        small enough."""
+        if transform.nbytes <= KEEP_TRANSFORM_BYTES:
+            self.input_transform = (path, transform)
+        return transform
+
+    def settings(self):
+        # The weight gradient (built by backward with these settings) reuses the input transform.
+        return dict(super().settings(), input_transform=self.input_transform)
+
     def forward(self, x, w):
-        path = _choose_path(x, w.shape, self.stride, self.padding, self.groups)
+        return self._forward(x, self.scaled(w))
+
+    def _forward(self, x, w):
+        path = _choose_path(x, x.shape, w.shape, self.stride, self.padding, self.groups)
         if path == "winograd":
-            return winograd.conv3x3(x, w, self.padding)
+            v = self._keep(path, winograd.input_transform(x, self.padding))
+            return winograd.conv3x3(x, w, self.padding, v)
+        if path == "stride2":
+            planes = self._keep(path, conv_stride2.parity_planes(x, self.padding))
+            return conv_stride2.conv(x, w, self.padding, planes)
         if path == "pointwise":
             return _pointwise_forward(x, w)
         if path == "flat":
@@ -249,8 +293,11 @@ class Conv2dGradInput(_ConvFunction):
         self.x_shape = tuple(x_shape)
 
     def forward(self, gy, w):
-        path = _choose_path(gy, w.shape, self.stride, self.padding, self.groups)
+        w = self.scaled(w)
+        path = _choose_path(gy, self.x_shape, w.shape, self.stride, self.padding, self.groups)
         if path != "im2col" and self._is_conv_output(gy, w):
+            if path == "stride2":
+                return conv_stride2.grad_input(gy, w, self.x_shape, self.padding)
             if path == "pointwise":
                 return _pointwise_grad_input(gy, w)
             if path == "flat":
@@ -275,7 +322,8 @@ class Conv2dGradInput(_ConvFunction):
         a transposed convolution with output_padding is not, and takes the generic path)."""
         h, wd = self.x_shape[2:]
         kh, kw = w.shape[2:]
-        return gy.shape[2:] == (h + 2 * self.padding - kh + 1, wd + 2 * self.padding - kw + 1)
+        return gy.shape[2:] == (_output_size(h, kh, self.stride, self.padding),
+                                _output_size(wd, kw, self.stride, self.padding))
 
     def backward(self, ggx):
         gy, w = self.inputs
@@ -292,9 +340,16 @@ class Conv2dGradWeight(_ConvFunction):
         self.w_shape = tuple(w_shape)
 
     def forward(self, x, gy):
-        path = _choose_path(x, self.w_shape, self.stride, self.padding, self.groups)
+        return self.scaled(self._forward(x, gy))
+
+    def _forward(self, x, gy):
+        path = _choose_path(x, x.shape, self.w_shape, self.stride, self.padding, self.groups)
+        kept, self.input_transform = self.input_transform, None       # used once, then let go
+        kept = kept[1] if kept is not None and kept[0] == path else None
         if path == "winograd":
-            return winograd.conv3x3_grad_weight(x, gy, self.padding)
+            return winograd.conv3x3_grad_weight(x, gy, self.padding, kept)
+        if path == "stride2":
+            return conv_stride2.grad_weight(x, gy, self.padding, kept)
         if path == "pointwise":
             return _pointwise_grad_weight(x, gy)
         if path == "flat":
@@ -321,13 +376,14 @@ def _check_conv_shapes(x, w, groups, what):
         raise ValueError(f"{what}: input must be (N, C, H, W) and weight 4-D, got {x.shape} and {w.shape}")
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, groups=1):
-    """2-D cross-correlation (what deep learning calls convolution), weight (O, C/groups, kh, kw)."""
+def conv2d(x, weight, bias=None, stride=1, padding=0, groups=1, scale=1.0):
+    """2-D cross-correlation (what deep learning calls convolution), weight (O, C/groups, kh, kw),
+    with the weight multiplied by `scale` (equalized learning rate's run-time scale)."""
     _check_conv_shapes(x, weight, groups, "conv2d")
     if x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
         raise ValueError(f"conv2d: input has {x.shape[1]} channels but weight {weight.shape} with "
                          f"groups={groups} expects {weight.shape[1] * groups}")
-    y = Conv2d(stride, padding, groups)(x, weight)
+    y = Conv2d(stride, padding, groups, scale)(x, weight)
     return y if bias is None else y + bias.reshape((1, -1, 1, 1))
 
 

@@ -10,6 +10,12 @@ whole-array additions whose inner loops run along the long axes, 10-14x faster h
 
 The numbers are the same up to the order of float additions.  CuPy runs one kernel per operation
 whatever the shape, so there the plain call (one launch) is kept.
+
+Reductions over trailing axes have a related cost: NumPy's sum of each short row of a (rows,
+length) array pays ~25 ns per row, so summing the 16x16 feature maps of a (16, 16, 16, 16) batch —
+instance norm's means, every bias gradient — took 15 us where the product with a vector of ones,
+one BLAS matrix-vector call, takes 5 us.  `sum_axes` uses that product for float arrays whose
+summed axes end with a trailing block.
 """
 from __future__ import annotations
 
@@ -32,6 +38,9 @@ def sum_axes(x, axes, keepdims=False):
     if get_array_module(x) is not np or x.size < 4096 or x.dtype.kind not in "fc":
         # (NumPy widens small integers and booleans when it sums them; slice additions would not.)
         return x.sum(axis=axes, keepdims=keepdims)
+    blocks = _sum_by_products(x, axes)
+    if blocks is not None:
+        return blocks if keepdims else blocks.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
     short = [a for a in axes if 1 < x.shape[a] <= SHORT]
     for a in short:
         total = x[_index(a, 0)] + x[_index(a, 1)]
@@ -44,6 +53,47 @@ def sum_axes(x, axes, keepdims=False):
     if not keepdims:
         x = x.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
     return x
+
+
+def _sum_by_products(x, axes):
+    """x.sum(axis=axes, keepdims=True) for a NumPy float array whose summed axes end with a trailing
+    block: that block is summed as x (rows, length) @ ones(length), one BLAS call, and a leading
+    block of summed axes (the batch, for a bias gradient) by NumPy over whole rows, which is fast.
+    None when there is no trailing block or a summed axis lies between kept ones (average
+    pooling's 2x2 blocks), which the slicing above handles."""
+    summed = set(axes) | {i for i, n in enumerate(x.shape) if n == 1}    # 1-long axes cost nothing
+    k = 0                                          # axes 0 .. k-1 form the leading block
+    while k < x.ndim and k in summed:
+        k += 1
+    m = x.ndim                                     # axes m .. ndim-1 form the trailing block
+    while m > k and m - 1 in summed:
+        m -= 1
+    trail = _product(x.shape[m:])
+    if trail < 8 or any(k <= i < m for i in axes):
+        return None
+    y = x.reshape(-1, trail) @ _ones(trail, x.dtype)
+    lead = _product(x.shape[:k])
+    if lead > 1:
+        y = y.reshape(lead, -1).sum(axis=0)
+    return y.reshape([1 if i in summed else n for i, n in enumerate(x.shape)])
+
+
+def _product(numbers):
+    result = 1
+    for n in numbers:
+        result *= n
+    return result
+
+
+_ONES = {}
+
+
+def _ones(length, dtype):
+    """A cached vector of ones (the products above reuse it instead of allocating it every call)."""
+    key = (length, dtype)
+    if key not in _ONES:
+        _ONES[key] = np.ones(length, dtype=dtype)
+    return _ONES[key]
 
 
 def contiguous(x):

@@ -110,3 +110,15 @@ def run_jobs(jobs, elements_per_job):
     jobs[0]()
     for future in futures:
         future.result()
+
+
+def run_split(step, count, elements):
+    """step(0, count); or, on two threads when that pays, step(0, k) and step(k, count) with
+    k = count // 2 (the two must write disjoint parts of their outputs).  `elements`: the array
+    elements each half touches.  Splitting only when it pays keeps the single-threaded path free of
+    the extra calls (at the main job's sizes the calls, not the arithmetic, are the cost)."""
+    if thread_count() == 1 or elements < MIN_ELEMENTS or count < 2:
+        step(0, count)
+        return
+    k = count // 2
+    run_jobs([lambda: step(0, k), lambda: step(k, count)], elements)

@@ -20,23 +20,41 @@ here as whole-array NumPy operations — never a loop over pixels.
 The weight gradient goes through the same domain: with M = U V, dL/dU = dL/dM V^T, and the two
 transforms' adjoints give dL/dM = A (dL/dY) A^T per tile and dL/dg = G^T (dL/dU) G.
 
-Memory layout.  The padded input is split into its four even/odd row/column planes.  Tap (i, j) of
-tile (t, u) is then plane (i%2, j%2) at row t + i//2, column u + j//2: a fixed offset into the
-flattened plane, so every transform step is one contiguous slice, like the "flat shift" path in
-conv.py.  Each plane row has one extra tile column, whose results are junk and are cropped
-(forward) or met with zeros (weight gradient).
+Memory layout.  The padded input is split into its four even/odd row/column "parity planes", each
+(C, N, th + 1, tw + 1): tap (i, j) of tile (t, u) is then plane (i%2, j%2) at row t + i//2, column
+u + j//2.  Flattened, a plane turns both of those steps into fixed offsets: (i//2) * (tw + 1) + j//2.
+So every transform step here is one operation on whole flat arrays, never on a view with short
+rows.  That matters at small sizes: NumPy pays ~25 ns for every row of a strided view, as much as
+summing ~200 more contiguous elements, so on the main job's 4x4 to 16x16 images a step over
+(C, N, th, tw + 1) views cost 3-5x its flat equivalent.  The price is junk: every plane row has one
+extra tile column and every image one extra tile row, whose Winograd-domain values are computed
+and then cropped (forward) or met with zeros (weight gradient).  They cost (th + 1)(tw + 1) / (th tw)
+more products: 1.27x at 16x16, 1.56x at 8x8, 2.25x at 4x4 — conv.py chooses another path where
+that does not pay.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..backend import get_array_module
-from .threads import run_jobs, thread_count
+from .threads import run_split, thread_count
 
 # The 4x3 kernel transform G of eq. (8).  B^T and A^T are applied as additions below.
 _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 # G kron G, (16, 9): row 4a + b, column 3i + j holds G[a, i] G[b, j] (the 2-D transform, flattened).
 _G_KRON = np.kron(_G, _G)
+
+
+_G_KRON_CAST = {}
+
+
+def _g_kron(like):
+    """G kron G as an array of `like`'s backend and dtype (made once per pair, then reused)."""
+    xp = get_array_module(like)
+    key = (xp.__name__, like.dtype)
+    if key not in _G_KRON_CAST:
+        _G_KRON_CAST[key] = xp.asarray(_G_KRON, dtype=like.dtype)
+    return _G_KRON_CAST[key]
 
 
 def _tiles(height, width, padding):
@@ -54,17 +72,6 @@ def _apply_bt(d0, d1, d2, d3, out):
     xp.subtract(d1, d3, out=out[3])
 
 
-def _apply_at(row, m0, m1, m2, m3):
-    """One 1-D step of A^T m, one output row at a time: A^T's rows are (1, 1, 1, 0) and (0, 1, -1, -1)."""
-    if row == 0:
-        y = m0 + m1
-        y += m2
-    else:
-        y = m1 - m2
-        y -= m3
-    return y
-
-
 def _apply_a(q0, q1, out):
     """One 1-D step of A q, the adjoint of A^T: two output-tile rows -> four Winograd coordinates."""
     xp = get_array_module(q0)
@@ -75,57 +82,61 @@ def _apply_a(q0, q1, out):
 
 
 def _parity_planes(x, padding, th, tw):
-    """The zero-padded input as 4 planes [row parity, column parity], each (C, N, th + 1, tw + 1):
-    plane (p, q) holds padded pixels (2t + p, 2u + q).  Channels come first because that is the
+    """The zero-padded input's 4 parity planes, flat: (2, 2, size + 1) with size = C*N*(th+1)*(tw+1).
+    Plane (p, q) holds padded pixels (2t + p, 2u + q) in (C, N, t, u) order, then one zero, so that
+    a read shifted by one element stays inside the array.  Channels come first because that is the
     layout the GEMM wants (C, tiles), so no later step has to transpose."""
     xp = get_array_module(x)
     n, c, h, w = x.shape
-    planes = xp.zeros((2, 2, c, n, th + 1, tw + 1), dtype=x.dtype)
+    size = c * n * (th + 1) * (tw + 1)
+    flat = xp.zeros((2, 2, size + 1), dtype=x.dtype)
+    planes = flat[:, :, :size].reshape(2, 2, c, n, th + 1, tw + 1)
     x_t = x.transpose(1, 0, 2, 3)
 
-    def fill(row_parity):
-        # Padded row R = 2t + parity holds input row R - padding.
-        t0 = (padding - row_parity + 1) // 2
-        first_row = 2 * t0 + row_parity - padding
-        n_rows = len(range(first_row, h, 2))
-        for col_parity in range(2):
-            u0 = (padding - col_parity + 1) // 2
-            first_col = 2 * u0 + col_parity - padding
-            n_cols = len(range(first_col, w, 2))
-            planes[row_parity, col_parity, :, :, t0:t0 + n_rows, u0:u0 + n_cols] = \
-                x_t[:, :, first_row::2, first_col::2]
+    def fill(p0, p1):
+        for row_parity in range(p0, p1):
+            # Padded row R = 2t + parity holds input row R - padding.
+            t0 = (padding - row_parity + 1) // 2
+            first_row = 2 * t0 + row_parity - padding
+            n_rows = len(range(first_row, h, 2))
+            for col_parity in range(2):
+                u0 = (padding - col_parity + 1) // 2
+                first_col = 2 * u0 + col_parity - padding
+                n_cols = len(range(first_col, w, 2))
+                planes[row_parity, col_parity, :, :, t0:t0 + n_rows, u0:u0 + n_cols] = \
+                    x_t[:, :, first_row::2, first_col::2]
 
-    run_jobs([lambda: fill(0), lambda: fill(1)], x.size // 2)
-    return planes
+    run_split(fill, 2, x.size // 2)
+    return flat, size
 
 
-def input_transform(x, padding, th, tw):
-    """V = B^T d B for every 4x4 input tile: (16, C, N * th * (tw + 1)), Winograd coordinate first."""
+def input_transform(x, padding):
+    """V = B^T d B for every 4x4 input tile: (16, C, N * (th + 1) * (tw + 1)), coordinate first."""
     xp = get_array_module(x)
-    n, c = x.shape[:2]
+    c = x.shape[1]
+    _, _, th, tw = _tiles(x.shape[2], x.shape[3], padding)
     cols = tw + 1
-    size = c * n * th * cols
-    planes = _parity_planes(x, padding, th, tw)
-    # Step 1, down the rows: tap row i of tile row t is row t + i//2 of a plane of row parity i%2.
-    # The plane's extra row is dropped here; one zero at the end lets step 2 shift by one.
-    down = xp.empty((4, 2, size + 1), dtype=x.dtype)
-    down[:, :, size] = 0
+    planes, size = _parity_planes(x, padding, th, tw)
+    # Step 1, across the columns, both row parities at once: tap column j of tile column u is
+    # column u + j//2 of column parity j%2, a shift by j//2.  The tail lets step 2 shift by a row.
+    across = xp.empty((4, 2, size + cols), dtype=x.dtype)
+    across[:, :, size:] = 0
 
-    def down_the_rows(col_parity):
-        taps = [planes[i % 2, col_parity, :, :, i // 2:i // 2 + th] for i in range(4)]
-        _apply_bt(*taps, out=down[:, col_parity, :size].reshape(4, c, n, th, cols))
+    def across_the_columns(p0, p1):
+        taps = [planes[p0:p1, j % 2, j // 2:j // 2 + size] for j in range(4)]
+        _apply_bt(*taps, out=across[:, p0:p1, :size])
 
-    run_jobs([lambda: down_the_rows(0), lambda: down_the_rows(1)], 4 * size)
-    # Step 2, across the columns: tap column j of tile column u is column u + j//2 of column
-    # parity j%2 — in the flattened rows, a shift by j//2.  The extra column gets junk.
+    run_split(across_the_columns, 2, 4 * size)
+    # Step 2, down the rows: tap row i of tile row t is row t + i//2 of row parity i%2, a shift
+    # by (i//2) * cols, for all four column coordinates b at once.
     v = xp.empty((4, 4, size), dtype=x.dtype)
 
-    def across(rows_a):
-        for a in rows_a:
-            _apply_bt(*[down[a, j % 2, j // 2:j // 2 + size] for j in range(4)], out=v[a])
+    def down_the_rows(b0, b1):
+        taps = [across[b0:b1, i % 2, (i // 2) * cols:(i // 2) * cols + size] for i in range(4)]
+        _apply_bt(*taps, out=v[:, b0:b1])
 
-    run_jobs([lambda: across((0, 1)), lambda: across((2, 3))], 8 * size)
-    return v.reshape(16, c, n * th * cols)
+    run_split(down_the_rows, 4, 8 * size)
+    return v.reshape(16, c, size // c)
 
 
 def weight_transform(w):
@@ -134,72 +145,90 @@ def weight_transform(w):
     Entry (a, b) of G g G^T is sum_ij G[a,i] G[b,j] g[i,j] = (G kron G)[4a+b, 3i+j] g[3i+j], so all
     pairs' transforms are one (16, 9) @ (9, O*C) product, already in the layout the GEMM wants
     (a batched 4x3 @ 3x3 @ 3x4 product per channel pair is ~10x slower)."""
-    xp = get_array_module(w)
     o, c = w.shape[:2]
-    return (xp.asarray(_G_KRON, dtype=w.dtype) @ w.reshape(o * c, 9).T).reshape(16, o, c)
+    return (_g_kron(w) @ w.reshape(o * c, 9).T).reshape(16, o, c)
 
 
 def output_transform(m, n, ho, wo, th, tw):
-    """Y = A^T M A for every tile, assembled into the (N, O, ho, wo) output (junk column dropped)."""
+    """Y = A^T M A for every tile, assembled into the (N, O, ho, wo) output (junk tiles dropped).
+    Both steps run in place in M (the product's fresh result): A^T's first row, m0 + m1 + m2, can
+    overwrite m0 and its second, m1 - m2 - m3, m1, in that order."""
     xp = get_array_module(m)
     o = m.shape[1]
-    m = m.reshape(4, 4, o, n, th, tw + 1)
+    m = m.reshape(4, 4, -1)
+
+    def a_transpose(part):                 # part[0], part[1] <- A^T part along the first axis
+        part[0] += part[1]
+        part[0] += part[2]
+        part[1] -= part[2]
+        part[1] -= part[3]
+
+    # Step 1, down: two output rows r from the four coordinates a, for all b at once.
+    run_split(lambda b0, b1: a_transpose(m[:, b0:b1]), 4, m[0].size)
+    # Step 2, across: two output columns s from the four coordinates b, for both rows at once.
+    a_transpose(m[:2].transpose(1, 0, 2))
+    tiles = m[:2, :2].reshape(2, 2, o, n, th + 1, tw + 1)
     out = xp.empty((n, o, ho, wo), dtype=m.dtype)
     out_t = out.transpose(1, 0, 2, 3)
 
-    def output_row(r):
-        s = _apply_at(r, *m)                          # step 1, down: (4, O, N, th, tw + 1)
-        for c in range(2):                            # step 2, across, into every second pixel
-            y = _apply_at(c, *s)
-            target = out_t[:, :, r::2, c::2]
-            target[...] = y[:, :, :target.shape[2], :target.shape[3]]
+    def output_rows(r0, r1):               # pixel (2t + r, 2u + s) of the output is y[r, s] at (t, u)
+        for r in range(r0, r1):
+            for s in range(2):
+                target = out_t[:, :, r::2, s::2]
+                target[...] = tiles[r, s, :, :, :target.shape[2], :target.shape[3]]
 
-    run_jobs([lambda: output_row(0), lambda: output_row(1)], m[0].size)
+    run_split(output_rows, 2, out.size // 2)
     return out
 
 
 def output_gradient_transform(gy, th, tw):
     """A (dL/dY) A^T for every tile: the upstream gradient (N, O, ho, wo) moved into the Winograd
-    domain as (16, O, N * th * (tw + 1)), zero on the junk tiles so that they add nothing."""
+    domain as (16, O, N * (th + 1) * (tw + 1)), zero on the junk tiles so that they add nothing."""
     xp = get_array_module(gy)
     n, o, ho, wo = gy.shape
-    cols = tw + 1
-    q = xp.zeros((2, 2, o, n, th, cols), dtype=gy.dtype)
+    size = o * n * (th + 1) * (tw + 1)
+    q = xp.zeros((2, 2, size), dtype=gy.dtype)           # [output row r, output column s]
+    planes = q.reshape(2, 2, o, n, th + 1, tw + 1)
     gy_t = gy.transpose(1, 0, 2, 3)
-    down = xp.empty((4, 2, o, n, th, cols), dtype=gy.dtype)
 
-    def down_the_rows(s):
-        for r in range(2):
-            part = gy_t[:, :, r::2, s::2]
-            q[r, s, :, :, :part.shape[2], :part.shape[3]] = part
-        _apply_a(q[0, s], q[1, s], out=down[:, s])
+    def fill(r0, r1):
+        for r in range(r0, r1):
+            for s in range(2):
+                part = gy_t[:, :, r::2, s::2]
+                planes[r, s, :, :, :part.shape[2], :part.shape[3]] = part
 
-    run_jobs([lambda: down_the_rows(0), lambda: down_the_rows(1)], q[0, 0].size * 4)
-    z = xp.empty((4, 4, o, n, th, cols), dtype=gy.dtype)
+    run_split(fill, 2, gy.size // 2)
+    # Step 1, down: the four coordinates a from the two rows r, for both columns s at once.
+    down = xp.empty((4, 2, size), dtype=gy.dtype)
+    _apply_a(q[0], q[1], out=down)
+    # Step 2, across: the four coordinates b from the two columns s, for all a at once.
+    z = xp.empty((4, 4, size), dtype=gy.dtype)
 
-    def across(rows_a):
-        for a in rows_a:
-            _apply_a(down[a, 0], down[a, 1], out=z[a])
+    def across(a0, a1):
+        _apply_a(down[a0:a1, 0], down[a0:a1, 1], out=z[a0:a1].transpose(1, 0, 2))
 
-    run_jobs([lambda: across((0, 1)), lambda: across((2, 3))], q[0, 0].size * 8)
-    return z.reshape(16, o, n * th * cols)
+    run_split(across, 4, 4 * size)
+    return z.reshape(16, o, size // o)
 
 
-def conv3x3(x, w, padding):
-    """Stride-1 3x3 convolution (cross-correlation) of x (N, C, H, W) with w (O, C, 3, 3)."""
+def conv3x3(x, w, padding, v=None):
+    """Stride-1 3x3 convolution (cross-correlation) of x (N, C, H, W) with w (O, C, 3, 3).
+    `v`: x's input transform, if the caller has it already."""
     xp = get_array_module(x)
     n, _, h, wd = x.shape
     ho, wo, th, tw = _tiles(h, wd, padding)
-    m = xp.matmul(weight_transform(w), input_transform(x, padding, th, tw))
+    v = input_transform(x, padding) if v is None else v
+    m = xp.matmul(weight_transform(w), v)
     return output_transform(m, n, ho, wo, th, tw)
 
 
-def conv3x3_grad_weight(x, gy, padding):
-    """dL/dW (O, C, 3, 3) of conv3x3(x, W, padding) given the upstream gradient gy (N, O, ho, wo)."""
+def conv3x3_grad_weight(x, gy, padding, v=None):
+    """dL/dW (O, C, 3, 3) of conv3x3(x, W, padding) given the upstream gradient gy (N, O, ho, wo).
+    `v`: x's input transform, if the forward pass kept it."""
     xp = get_array_module(x)
     _, _, h, wd = x.shape
     _, _, th, tw = _tiles(h, wd, padding)
-    v = input_transform(x, padding, th, tw)                           # (16, C, tiles)
+    v = input_transform(x, padding) if v is None else v               # (16, C, tiles)
     z = output_gradient_transform(gy, th, tw)                         # (16, O, tiles)
     o, c, tiles = z.shape[1], v.shape[1], v.shape[2]
     # dL/dU = Z V^T sums over all tiles: a product with a long inner dimension and a small (O, C)
@@ -210,4 +239,4 @@ def conv3x3_grad_weight(x, gy, padding):
     for start in range(0, tiles, chunk):
         du += xp.matmul(z[:, :, start:start + chunk], v[:, :, start:start + chunk].transpose(0, 2, 1))
     # dL/dg = G^T (dL/dU) G, for every channel pair at once: the adjoint of weight_transform's product.
-    return (du.reshape(16, o * c).T @ xp.asarray(_G_KRON, dtype=x.dtype)).reshape(o, c, 3, 3)
+    return (du.reshape(16, o * c).T @ _g_kron(du)).reshape(o, c, 3, 3)
