@@ -40,9 +40,12 @@ FACTOR_DATA = ("toyfaces", "toyfaces-warped")      # data whose images have the 
 def load(source):
     """(G, config) of a run folder or checkpoint, checked to be something our metrics apply to."""
     from .generate import load_generator
+    from .pretrained import names, resolve
+    source = resolve(source)
     if not os.path.exists(source):
         raise UserError(f"no run folder or checkpoint at {source}: give a folder made by "
-                        f"python -m stylegan_np.train, or a .npz generator inside one")
+                        f"python -m stylegan_np.train, a .npz generator inside one, or a shipped "
+                        f"generator ({', '.join(names())})")
     if os.path.isdir(source) and not os.path.isfile(os.path.join(source, "G_ema-final.npz")) \
             and not os.path.isdir(os.path.join(source, "checkpoints")):
         raise UserError(f"{source} is a folder without G_ema-final.npz or checkpoints/: "

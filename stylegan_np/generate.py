@@ -2,6 +2,7 @@
 
     python -m stylegan_np.generate runs/stylegan-toyfaces-16            # everything below
     python -m stylegan_np.generate RUN --what images --seeds 0-15 --psi 0.7
+    python -m stylegan_np.generate stylegan-toyfaces-16                 # a generator shipped with the package
 
 What it draws (StyleGAN paper figures in brackets):
   images       a grid of samples for the given seeds, with truncation psi
@@ -28,6 +29,8 @@ from .autograd import Tensor, no_grad
 from .cli import ArgumentParser, add_backend_argument, finite_float, nonnegative_int, path, positive_int, run_main
 from .errors import UserError
 from .images import grid, save_gif, save_grid, save_png, save_scatter, to_uint8, upscale_to
+from .pretrained import is_pretrained
+from .pretrained import names as pretrained_names
 
 WHAT = ("images", "truncation", "mixing", "interp", "noise")
 
@@ -53,9 +56,12 @@ def parse_seeds(text):
 
 
 def load_generator(path):
-    """(G, config) from a run folder or checkpoint; the EMA generator when the file has one."""
+    """(G, config) from a run folder, a checkpoint or a shipped generator's name (stylegan_np/pretrained);
+    the EMA generator when the file has one."""
+    from .pretrained import resolve
     from .training.config import TrainConfig
     from .training.tasks import make_task
+    path = resolve(path)
     if os.path.isdir(path):
         final = os.path.join(path, "G_ema-final.npz")
         if os.path.isfile(final):
@@ -260,7 +266,8 @@ class Drawer:
 def parser():
     p = ArgumentParser(prog="python -m stylegan_np.generate", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("source", type=path, help="a run folder (uses G_ema-final.npz, else the newest checkpoint) or a .npz file")
+    p.add_argument("source", type=path, help="a run folder (uses G_ema-final.npz, else the newest checkpoint), a .npz "
+                   f"file, or a shipped generator: {', '.join(pretrained_names())}")
     p.add_argument("--what", default="all", help=f"comma-separated: {', '.join(WHAT)} or all (default)")
     p.add_argument("--seeds", help="seeds for images/truncation/noise (default 0-15; 0-1999 for a 2-D GAN)")
     p.add_argument("--mix-rows", default="0-4", help="source A seeds for style mixing (rows)")
@@ -292,7 +299,10 @@ def main(argv=None):
     rows, cols = parse_seeds(args.mix_rows), parse_seeds(args.mix_cols)
     backend.use(args.backend)
     G, cfg = load_generator(args.source)
-    out = args.out or os.path.join(args.source if os.path.isdir(args.source) else os.path.dirname(args.source) or ".", "generated")
+    if is_pretrained(args.source):
+        out = args.out or os.path.join("generated", args.source)     # not inside the installed package
+    else:
+        out = args.out or os.path.join(args.source if os.path.isdir(args.source) else os.path.dirname(args.source) or ".", "generated")
     drawer = Drawer(G, cfg, out, psi=args.psi, cutoff=args.cutoff, noise_seed=args.noise_seed, quiet=args.quiet)
     if cfg.model != "stylegan":
         if what != WHAT and any(w != "images" for w in what):
