@@ -155,6 +155,9 @@ def main(argv=None):
     print("done:", json.dumps(summary))
     print(f"samples: {trainer.run_dir}/fakes-final.png (time-lapse in {trainer.run_dir}/samples/); "
           f"generator: {result['generator']}")
+    if "best_generator" in result:
+        print(f"best snapshot: {result['best_metric'].upper()} {result['best_value']:g} at {result['best_kimg']:g} kimg "
+              f"(final: {result.get(result['best_metric'], float('nan')):g}): {result['best_generator']}")
     return 0
 
 

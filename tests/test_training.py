@@ -156,6 +156,24 @@ def test_every_model_runs_and_writes_its_outputs(model, tmp_path):
     assert result["swd_best_kimg"] in [line["kimg"] for line in scored]
 
 
+def test_the_best_snapshot_generator_is_kept_and_named(tmp_path):
+    """G_ema-best.npz holds the EMA generator of the snapshot with the lowest FID (toy faces have a
+    features network); its weights differ from the final one's unless the last snapshot was best."""
+    from stylegan_np import checkpoint
+    sizes = dict(MICRO, resolution=8, kimg=0.032, snapshot_kimg=0.008, swd_images=16)
+    cfg = build_config("stylegan", "tiny", out=str(tmp_path / "run"), progressive=False, **sizes)
+    result = Trainer(cfg, quiet=True).run()
+    lines = [json.loads(line) for line in open(tmp_path / "run" / "log.jsonl")]
+    scored = [line for line in lines if "fid" in line]
+    best = min(scored, key=lambda line: line["fid"])
+    assert result["best_metric"] == "fid" and result["best_value"] == best["fid"] and result["best_kimg"] == best["kimg"]
+    saved = checkpoint.load(result["best_generator"])
+    assert saved.step == round(best["kimg"] * 1000) // cfg.batch
+    final = checkpoint.load(result["generator"]).modules["G_ema"]
+    same = all(np.array_equal(final[k], saved.modules["G_ema"][k]) for k in final)
+    assert same == (best is scored[-1])
+
+
 @pytest.mark.slow
 def test_tiny_stylegan_lowers_swd(tmp_path):
     """A few thousand images at 8x8 move SWD well below its value at initialisation."""

@@ -124,6 +124,7 @@ class Trainer:
         self.task = make_task(cfg, self.channels, 2 if self.points else None)
         self.step, self.nimg, self.seconds = 0, 0, 0.0
         self.swd_best = None      # {"swd", "kimg"} of the best snapshot so far, resumes included
+        self.best = None          # {"metric", "value", "kimg"}: the snapshot whose G_ema is in G_ema-best.npz
         if ckpt is not None:
             self._restore(ckpt)
         self.last_checkpoint = self.resumed_from
@@ -165,6 +166,7 @@ class Trainer:
         self.step, self.nimg = int(ckpt.extra["step"]), int(ckpt.extra["nimg"])
         self.seconds = float(ckpt.extra.get("seconds", 0.0))
         self.swd_best = ckpt.extra.get("swd_best") or self._swd_best_from_log(self.nimg)
+        self.best = ckpt.extra.get("best")
         total = int(round(self.cfg.kimg * 1000))
         if self.nimg >= total:
             raise UserError(f"{self.run_dir} has already trained {self.nimg / 1000:g} of its {self.cfg.kimg:g} "
@@ -365,10 +367,25 @@ class Trainer:
                 if self.swd_best is None or record["swd"] < self.swd_best["swd"]:
                     self.swd_best = {"swd": record["swd"], "kimg": record["kimg"]}
                 record.update(self.fid(res, alpha))
+                self._keep_if_best(record)
         record["snapshot"] = name
         self.history.append(record)
         self.log(record)
         return record
+
+    def _keep_if_best(self, record):
+        """Write G_ema to G_ema-best.npz when this snapshot scores best so far: by FID where the data has a
+        features network (its 512-image value moves by ~0.5 between seeds, docs/evaluation.md), else by
+        SWD (noisier: from 512 images, two samples of the data itself differ by 30-40).  A GAN's last
+        snapshot is not always its best; the run keeps and names both."""
+        metric = "fid" if "fid" in record else "swd"
+        if self.cfg.progressive and record["res"] < self.cfg.resolution or metric not in record:
+            return            # a snapshot below the final resolution is not a candidate
+        if self.best is not None and record[metric] >= self.best["value"]:
+            return
+        self.best = {"metric": metric, "value": record[metric], "kimg": record["kimg"]}
+        checkpoint.save(os.path.join(self.run_dir, "G_ema-best.npz"), modules={"G_ema": self.task.sampler},
+                        step=self.step, config=self.cfg.to_dict(), extra=self._extra())
 
     def swd(self, res, alpha, n=None):
         """Sliced Wasserstein distance x1e3 (mean over pyramid levels) between n real and n generated
@@ -415,7 +432,8 @@ class Trainer:
         """What a checkpoint needs besides weights: the counters, and the data's shape so that
         `generate` can rebuild G without opening the data set."""
         return {"step": self.step, "nimg": self.nimg, "seconds": self.seconds,
-                "channels": self.channels, "data_dim": 2 if self.points else None, "swd_best": self.swd_best}
+                "channels": self.channels, "data_dim": 2 if self.points else None, "swd_best": self.swd_best,
+                "best": self.best}
 
     def finish(self):
         record = self.snapshot(final=True)
@@ -428,4 +446,7 @@ class Trainer:
         # value alone can mislead: report the best snapshot as well (checkpoints carry it across resumes).
         if self.swd_best is not None:
             record.update(swd_best=self.swd_best["swd"], swd_best_kimg=self.swd_best["kimg"])
+        if self.best is not None:
+            record.update(best_metric=self.best["metric"], best_value=self.best["value"], best_kimg=self.best["kimg"],
+                          best_generator=os.path.join(self.run_dir, "G_ema-best.npz"))
         return record
