@@ -81,12 +81,13 @@ class TrainConfig:
 # 150 kimg, FID of 512 EMA samples in our features network at matching kimg, and SWD of 2048 images):
 # * kimg 150: the engine now trains ~300 images/s on one core here, so 150 kimg fit where 45 did;
 #   at 45 kimg the old recipe's FID was 4.3, at 150 kimg 3.0.
-# * R1 gamma 10 (the paper's FFHQ value; was 1): FID at 66-69 kimg 3.2 against 3.5-3.8.
+# * R1 gamma 10 (the paper's FFHQ value; was 1): FID at 66 kimg 3.2 against 3.5-3.7, final SWD 39 against 54.
 # * EMA half-life 3 kimg (NVlabs: 10; was 1): the live G is far noisier than its average (SWD 118
 #   against 54 at 150 kimg), so a longer average helps once the run is long enough to fill it.
 # * No style-mixing regularisation (the paper: 0.9).  With 6 styled layers at 16x16 and this budget it
-#   costs quality: FID 2.1 without against 2.9-3.1 with, at ~60 kimg in both recipes (and configuration
-#   E against F in docs/ablation.md).  G still mixes styles (chapter 8); --mixing-prob 0.9 restores it,
+#   costs quality: at 66 kimg FID 2.0 without against 3.2 with (gamma 10, EMA 3), 2.8 against 3.6 in
+#   the old recipe (and configuration E against F in docs/ablation.md).  Final (2048 images, two seeds):
+#   FID 1.57 and 1.41, SWD 40 and 25, against the old preset's SWD 52-55.  G still mixes styles (chapter 8); --mixing-prob 0.9 restores it,
 #   and the larger presets keep it.
 PRESETS = {
     "tiny": dict(resolution=16, batch=16, kimg=150.0, z_dim=128, w_dim=128, fmap_base=256, fmap_max=32,
