@@ -2,8 +2,9 @@
 `evaluate` can start without a training run.
 
 Each is the EMA generator (`G_ema-final.npz`) of one run of `python -m stylegan_np.train`; the
-command below reproduces it (bit for bit with the same threads, machine and library versions; elsewhere
-up to rounding, which a GAN's training amplifies into different but equally good faces). Where to use:
+command below reproduces it: bit for bit on the machine that made it (checked on the first 1-7 kimg of
+each: the same weights to the last bit), and elsewhere up to rounding, which a GAN's training amplifies
+into different faces of the same quality. Where to use:
 
     python -m stylegan_np.generate stylegan-toyfaces-16        # a shipped name works wherever a run folder does
     python -m stylegan_np.evaluate stylegan-toyfaces-16
@@ -35,14 +36,14 @@ class Pretrained:
 
 PRETRAINED = {p.name: p for p in (
     Pretrained("stylegan-toyfaces-16", "chapters 7-9, the README's main job",
-               "python -m stylegan_np.train --threads 1 --seed 0",
+               "python -m stylegan_np.train --threads 1",
                "the README's main job: StyleGAN, 16x16 toy faces, the tiny preset"),
     Pretrained("dcgan-toyfaces-16", "chapter 5",
-               "python -m stylegan_np.train --model dcgan --threads 1 --seed 0",
-               "DCGAN, 16x16 toy faces, the tiny preset"),
+               "python -m stylegan_np.train --model dcgan --kimg 100 --threads 1",
+               "DCGAN, 16x16 toy faces, the tiny preset, 100 kimg"),
     Pretrained("progan-toyfaces-16", "chapter 6",
-               "python -m stylegan_np.train --model progan --threads 1 --seed 0",
-               "ProGAN grown from 4x4 to 16x16 on toy faces, the tiny preset"),
+               "python -m stylegan_np.train --model progan --kimg 100 --threads 1",
+               "ProGAN grown from 4x4 to 16x16 on toy faces, the tiny preset, 100 kimg"),
 )}
 
 
