@@ -1,7 +1,7 @@
 """Execute the book's notebooks and save them with their outputs, so that the book can be read on
 GitHub (or any notebook viewer) without running anything.  See docs/book.md.
 
-    python docs/build_book.py                  # every notebook, full mode, one at a time (about 10 CPU minutes; longer on a busy machine)
+    python docs/build_book.py                  # every notebook, full mode, one at a time (about 17 CPU minutes; longer on a busy machine)
     python docs/build_book.py 05 07            # only the notebooks whose names start with 05 and 07
     python docs/build_book.py --status         # which notebooks are executed, stale (edited since) or never executed
     python docs/build_book.py --quick --out build/book-quick   # a smoke test: quick mode, into another folder
