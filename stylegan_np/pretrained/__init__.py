@@ -47,20 +47,20 @@ PRETRAINED = {p.name: p for p in (
 )}
 
 
-def resolve(source):
-    """The file behind `source`: a shipped generator's file when `source` names one (and is not also a
-    path that exists), else `source` unchanged."""
-    if isinstance(source, str) and source in PRETRAINED and not os.path.exists(source):
-        path = PRETRAINED[source].path
-        if not os.path.isfile(path):
-            raise UserError(f"the shipped generator {source} is missing from {FOLDER}: reinstall stylegan_np, "
-                            f"or make it with: {PRETRAINED[source].command} --out <folder>")
-        return path
-    return source
-
-
 def is_pretrained(source):
+    """Whether `source` names a shipped generator (and is not also a path that exists: a path wins)."""
     return isinstance(source, str) and source in PRETRAINED and not os.path.exists(source)
+
+
+def resolve(source):
+    """The file behind `source`: a shipped generator's file when `source` names one, else `source` unchanged."""
+    if not is_pretrained(source):
+        return source
+    path = PRETRAINED[source].path
+    if not os.path.isfile(path):
+        raise UserError(f"the shipped generator {source} is missing from {FOLDER}: reinstall stylegan_np, "
+                        f"or make it with: {PRETRAINED[source].command} --out <folder>")
+    return path
 
 
 def names():

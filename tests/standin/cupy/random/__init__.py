@@ -58,19 +58,19 @@ class Generator:
         self.bit_generator = bit_generator
         self._stream = bit_generator._stream
 
+    @staticmethod
+    def _deliver(values, out):
+        """Device values, written into `out` when one is given (CuPy's `out=` convention)."""
+        if out is None:
+            return wrap(values)
+        out[...] = wrap(values)
+        return out
+
     def random(self, size=None, dtype=numpy.float64, out=None):
-        values = self._stream.random(size, dtype=_float_dtype(dtype))
-        if out is not None:
-            out[...] = wrap(values)
-            return out
-        return wrap(values)
+        return self._deliver(self._stream.random(size, dtype=_float_dtype(dtype)), out)
 
     def standard_normal(self, size=None, dtype=numpy.float64, out=None):
-        values = self._stream.standard_normal(size, dtype=_float_dtype(dtype))
-        if out is not None:
-            out[...] = wrap(values)
-            return out
-        return wrap(values)
+        return self._deliver(self._stream.standard_normal(size, dtype=_float_dtype(dtype)), out)
 
     def uniform(self, low=0.0, high=1.0, size=None, dtype=numpy.float64):
         return wrap(self._stream.uniform(device_operand(low), device_operand(high), size).astype(dtype))
