@@ -174,6 +174,19 @@ def test_the_best_snapshot_generator_is_kept_and_named(tmp_path):
     assert same == (best is scored[-1])
 
 
+def test_a_run_resumed_into_a_new_folder_keeps_its_own_best_generator(tmp_path):
+    """The best snapshot's generator is a file of the run folder: a run continued into a new folder
+    (--out) must name a G_ema-best.npz that exists there, not the old folder's best."""
+    import dataclasses
+    sizes = dict(MICRO, resolution=8, kimg=0.016, snapshot_kimg=0.008, checkpoint_kimg=0.008, swd_images=16)
+    cfg = build_config("stylegan", "tiny", out=str(tmp_path / "first"), progressive=False, **sizes)
+    Trainer(cfg, quiet=True).run()
+    resumed = Trainer(dataclasses.replace(cfg, kimg=0.032, out=str(tmp_path / "second")), resume=cfg.out, quiet=True)
+    result = resumed.run()
+    assert os.path.dirname(result["best_generator"]) == str(tmp_path / "second")
+    assert os.path.isfile(result["best_generator"])
+
+
 @pytest.mark.slow
 def test_tiny_stylegan_lowers_swd(tmp_path):
     """A few thousand images at 8x8 move SWD well below its value at initialisation.  (The EMA's half-life

@@ -166,7 +166,10 @@ class Trainer:
         self.step, self.nimg = int(ckpt.extra["step"]), int(ckpt.extra["nimg"])
         self.seconds = float(ckpt.extra.get("seconds", 0.0))
         self.swd_best = ckpt.extra.get("swd_best") or self._swd_best_from_log(self.nimg)
-        self.best = ckpt.extra.get("best")
+        # The best snapshot's generator lives in the run folder: resumed into a new folder, that folder
+        # has none yet, so the search for the best starts again there.
+        has_best_file = os.path.isfile(os.path.join(self.run_dir, "G_ema-best.npz"))
+        self.best = ckpt.extra.get("best") if has_best_file else None
         total = int(round(self.cfg.kimg * 1000))
         if self.nimg >= total:
             raise UserError(f"{self.run_dir} has already trained {self.nimg / 1000:g} of its {self.cfg.kimg:g} "
@@ -379,13 +382,20 @@ class Trainer:
         SWD (noisier: from 512 images, two samples of the data itself differ by 30-40).  A GAN's last
         snapshot is not always its best; the run keeps and names both."""
         metric = "fid" if "fid" in record else "swd"
-        if self.cfg.progressive and record["res"] < self.cfg.resolution or metric not in record:
+        if self.cfg.progressive and record["res"] < self.cfg.resolution:
             return            # a snapshot below the final resolution is not a candidate
         if self.best is not None and record[metric] >= self.best["value"]:
             return
         self.best = {"metric": metric, "value": record[metric], "kimg": record["kimg"]}
-        checkpoint.save(os.path.join(self.run_dir, "G_ema-best.npz"), modules={"G_ema": self.task.sampler},
-                        step=self.step, config=self.cfg.to_dict(), extra=self._extra())
+        self._export_generator("G_ema-best.npz")
+
+    def _export_generator(self, name):
+        """Write the EMA generator alone (with the config and counters that `generate` needs) into the
+        run folder; returns its path."""
+        path = os.path.join(self.run_dir, name)
+        checkpoint.save(path, modules={"G_ema": self.task.sampler}, step=self.step, config=self.cfg.to_dict(),
+                        extra=self._extra())
+        return path
 
     def swd(self, res, alpha, n=None):
         """Sliced Wasserstein distance x1e3 (mean over pyramid levels) between n real and n generated
@@ -437,9 +447,7 @@ class Trainer:
 
     def finish(self):
         record = self.snapshot(final=True)
-        final = os.path.join(self.run_dir, "G_ema-final.npz")
-        checkpoint.save(final, modules={"G_ema": self.task.sampler}, step=self.step, config=self.cfg.to_dict(),
-                        extra=self._extra())
+        final = self._export_generator("G_ema-final.npz")
         record.update(img_per_s=round(self.nimg / max(self.seconds, 1e-9), 2),
                       minutes=round(self.seconds / 60, 2), run_dir=self.run_dir, generator=final)
         # SWD from 512-image samples jumps by 20-30% between neighbouring snapshots, so the final
