@@ -87,8 +87,9 @@ class TrainConfig:
 # * No style-mixing regularisation (the paper: 0.9).  With 6 styled layers at 16x16 and this budget it
 #   costs quality: at 66 kimg FID 2.0 without against 3.2 with (gamma 10, EMA 3), 2.8 against 3.6 in
 #   the old recipe (and configuration E against F in docs/ablation.md).  Final (2048 images, seeds 0-2):
-#   FID 1.57, 1.41, 1.29, SWD 40, 25, 30, against the old preset's SWD 52-55.  G still mixes styles (chapter 8); --mixing-prob 0.9 restores it,
-#   and the larger presets keep it.
+#   FID 1.57, 1.41, 1.29; SWD 30.0, 28.0, 34.9 as the mean of eight evaluation seeds (one evaluation
+#   moves by 5-10), against the old preset's SWD 52-55.  G still mixes styles (chapter 8);
+#   --mixing-prob 0.9 restores it.
 PRESETS = {
     "tiny": dict(resolution=16, batch=16, kimg=150.0, z_dim=128, w_dim=128, fmap_base=256, fmap_max=32,
                  lr=2e-3, progressive=False, phase_kimg=3.0, r1_gamma=10.0, r1_interval=4, ema_kimg=3.0,
