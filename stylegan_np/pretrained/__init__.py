@@ -3,8 +3,8 @@
 
 Each is the EMA generator (`G_ema-final.npz`) of one run of `python -m stylegan_np.train`; the
 command below reproduces it: bit for bit on the machine that made it (the StyleGAN's whole 150-kimg run
-from a fresh clone; the DCGAN's first 1 kimg and the ProGAN's first 13), and elsewhere up to rounding, which a GAN's training amplifies
-into different faces of the same quality. Where to use:
+from a fresh clone; the DCGAN's first 1 kimg and the ProGAN's first 13), and elsewhere up to rounding,
+which a GAN's training amplifies into different faces of the same quality. Where to use:
 
     python -m stylegan_np.generate stylegan-toyfaces-16        # a shipped name works wherever a run folder does
     python -m stylegan_np.evaluate stylegan-toyfaces-16
